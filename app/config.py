@@ -1,0 +1,36 @@
+"""Settings, read from the environment with the `AP_` prefix."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AP_", extra="ignore")
+
+    # A `postgresql+asyncpg://` URL. Unset: an embedded PostgreSQL under `data_dir` is used.
+    database_url: str | None = None
+    data_dir: Path = Path(".openpieces")
+    run_migrations: bool = True
+
+    # Key for encrypting connection secrets (urlsafe base64 of 32 bytes). Unset: generated
+    # once and kept in `data_dir` with 0600 permissions.
+    encryption_key: str | None = None
+
+    # Env-driven bootstrap: a platform holding this key is created on first start.
+    bootstrap_api_key: str | None = None
+    bootstrap_edition: str = "ENTERPRISE"
+
+    log_level: str = "INFO"
+    log_requests: bool = True
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    # How long a resolved API key is trusted without asking the database again.
+    # Keys are never cached negatively, so a new key works at once on every worker.
+    auth_cache_ttl_seconds: float = 5.0
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

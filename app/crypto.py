@@ -1,0 +1,75 @@
+"""Connection secrets at rest: AES-256-GCM (authenticated), one random nonce per value, the row id
+as associated data so a ciphertext cannot be moved to another row."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+log = logging.getLogger("openpieces.crypto")
+
+KEY_FILE_NAME = "encryption.key"
+_VERSION = "v1"
+
+
+class InvalidEncryptionKey(ValueError):
+    pass
+
+
+def _decode_key(encoded: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(encoded.strip() + "=" * (-len(encoded.strip()) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidEncryptionKey("AP_ENCRYPTION_KEY must be urlsafe base64 of 32 bytes") from exc
+    if len(key) != 32:
+        raise InvalidEncryptionKey("AP_ENCRYPTION_KEY must be urlsafe base64 of 32 bytes")
+    return key
+
+
+def new_encoded_key() -> str:
+    return base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode()
+
+
+def load_or_create_key(configured: str | None, data_dir: Path) -> bytes:
+    """The configured key, else the one kept in `data_dir`, else a new one written there (0600).
+    Creation is exclusive, so workers starting together agree on one key."""
+    if configured:
+        return _decode_key(configured)
+    path = data_dir / KEY_FILE_NAME
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _decode_key(path.read_text())
+    encoded = new_encoded_key()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(encoded)
+    log.warning(
+        "no AP_ENCRYPTION_KEY set: generated one for connection secrets; keep it with the database",
+        extra={"path": str(path.resolve())},
+    )
+    return _decode_key(encoded)
+
+
+class SecretBox:
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    def seal(self, value: Any, row_id: str) -> str:
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, orjson.dumps(value), row_id.encode())
+        return f"{_VERSION}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def open(self, token: str, row_id: str) -> Any:
+        version, _, payload = token.partition(":")
+        if version != _VERSION:
+            raise ValueError(f"unknown secret format {version!r}")
+        raw = base64.b64decode(payload)
+        return orjson.loads(self._aead.decrypt(raw[:12], raw[12:], row_id.encode()))

@@ -1,0 +1,83 @@
+"""Typed errors that carry their HTTP status, and their Activepieces error body.
+
+Every error leaves the server as `{"statusCode": N, "code": "...", "params": {...}}`.
+Services raise these; repositories raise their own non-HTTP exceptions and services translate.
+"""
+
+from typing import Any
+
+
+class ActivepiecesError(Exception):
+    status_code: int = 500
+    code: str = "INTERNAL_ERROR"
+
+    def __init__(self, params: dict[str, Any] | None = None) -> None:
+        self.params: dict[str, Any] = params if params is not None else {}
+        super().__init__(f"{self.code}: {self.params.get('message', '')}")
+
+    def body(self) -> dict[str, Any]:
+        return {"statusCode": self.status_code, "code": self.code, "params": self.params}
+
+
+class EntityNotFound(ActivepiecesError):
+    status_code = 404
+    code = "ENTITY_NOT_FOUND"
+
+    def __init__(self, entity_type: str, entity_id: str | None, message: str) -> None:
+        super().__init__({"entityType": entity_type, "entityId": entity_id, "message": message})
+
+
+class ValidationFailed(ActivepiecesError):
+    status_code = 400
+    code = "VALIDATION"
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"message": message})
+
+
+class FeatureDisabled(ActivepiecesError):
+    status_code = 400
+    code = "FEATURE_DISABLED"
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"message": message})
+
+
+class AuthenticationFailed(ActivepiecesError):
+    status_code = 401
+    code = "AUTHENTICATION"
+
+    def __init__(self, message: str = "invalid api key") -> None:
+        super().__init__({"message": message})
+
+
+class PermissionDenied(ActivepiecesError):
+    status_code = 403
+    code = "AUTHORIZATION"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__({"message": message} if message else {})
+
+
+class ProjectExternalIdAlreadyExists(ActivepiecesError):
+    status_code = 409
+    code = "PROJECT_EXTERNAL_ID_ALREADY_EXISTS"
+
+    def __init__(self, external_id: str) -> None:
+        super().__init__({"externalId": external_id})
+
+
+class RouteNotFound(ActivepiecesError):
+    status_code = 404
+    code = "ENTITY_NOT_FOUND"
+
+    def __init__(self, method: str, path: str) -> None:
+        super().__init__({"entityType": "route", "entityId": None, "message": f"Route {method}:{path} not found"})
+
+
+class ServiceUnavailable(ActivepiecesError):
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self, message: str = "The database is unavailable, try again shortly") -> None:
+        super().__init__({"message": message})

@@ -1,0 +1,217 @@
+"""Request and response shapes of `/v1/global-connections`. The `value` of a connection is accepted,
+validated and encrypted; it never appears in a response, a log line or an error message."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.serialization import iso
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class AppConnectionType(StrEnum):
+    OAUTH2 = "OAUTH2"
+    PLATFORM_OAUTH2 = "PLATFORM_OAUTH2"
+    CLOUD_OAUTH2 = "CLOUD_OAUTH2"
+    SECRET_TEXT = "SECRET_TEXT"
+    BASIC_AUTH = "BASIC_AUTH"
+    CUSTOM_AUTH = "CUSTOM_AUTH"
+    NO_AUTH = "NO_AUTH"
+
+
+class AppConnectionScope(StrEnum):
+    PROJECT = "PROJECT"
+    PLATFORM = "PLATFORM"
+
+
+class AppConnectionStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    MISSING = "MISSING"
+    ERROR = "ERROR"
+
+
+class OAuth2AuthorizationMethod(StrEnum):
+    HEADER = "HEADER"
+    BODY = "BODY"
+
+
+class OAuth2GrantType(StrEnum):
+    AUTHORIZATION_CODE = "authorization_code"
+    CLIENT_CREDENTIALS = "client_credentials"
+
+
+class _Value(BaseModel):
+    # Extra keys inside a value are kept (pieces read what they need), but never shown.
+    model_config = ConfigDict(extra="allow")
+
+
+class SecretTextValue(_Value):
+    type: Literal["SECRET_TEXT"]
+    secret_text: NonEmpty
+
+
+class BasicAuthValue(_Value):
+    type: Literal["BASIC_AUTH"]
+    username: NonEmpty
+    password: NonEmpty
+
+
+class CustomAuthValue(_Value):
+    type: Literal["CUSTOM_AUTH"]
+    props: dict[str, Any]
+
+
+class NoAuthValue(_Value):
+    type: Literal["NO_AUTH"]
+
+
+class _OAuth2Common(_Value):
+    client_id: NonEmpty
+    code: NonEmpty
+    code_challenge: str | None = None
+    scope: str
+    authorization_method: OAuth2AuthorizationMethod | None = None
+    props: dict[str, Any] | None = None
+
+
+class OAuth2Value(_OAuth2Common):
+    type: Literal["OAUTH2"]
+    client_secret: NonEmpty
+    redirect_url: NonEmpty
+    grant_type: OAuth2GrantType | None = None
+
+
+class CloudOAuth2Value(_OAuth2Common):
+    type: Literal["CLOUD_OAUTH2"]
+
+
+class PlatformOAuth2Value(_OAuth2Common):
+    type: Literal["PLATFORM_OAUTH2"]
+    redirect_url: NonEmpty
+
+
+ConnectionValue = Annotated[
+    SecretTextValue
+    | BasicAuthValue
+    | CustomAuthValue
+    | NoAuthValue
+    | OAuth2Value
+    | CloudOAuth2Value
+    | PlatformOAuth2Value,
+    Field(discriminator="type"),
+]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class UpsertGlobalConnectionRequest(_Request):
+    displayName: str
+    pieceName: str
+    type: AppConnectionType
+    value: ConnectionValue
+    scope: Literal["PLATFORM"]
+    projectIds: list[str]
+    metadata: dict[str, Any] | None = None
+    pieceVersion: str | None = None
+    externalId: str | None = None
+    preSelectForNewProjects: bool | None = None
+
+    @model_validator(mode="after")
+    def _value_matches_type(self) -> UpsertGlobalConnectionRequest:
+        if self.value.type != self.type.value:
+            raise ValueError("value/type must be equal to type")
+        return self
+
+
+class UpdateGlobalConnectionRequest(_Request):
+    displayName: NonEmpty | None = None
+    projectIds: list[str] | None = None
+    metadata: dict[str, Any] | None = None
+    preSelectForNewProjects: bool | None = None
+
+
+# --- responses
+
+
+class ConnectionOwner(BaseModel):
+    id: str
+    email: str
+    firstName: str
+    lastName: str
+    created: str
+    updated: str
+    externalId: str | None
+    platformId: str | None
+    lastActiveDate: str | None
+    imageUrl: str | None
+
+
+class AppConnectionWithoutSensitiveData(BaseModel):
+    id: str
+    created: str
+    updated: str
+    externalId: str
+    displayName: str
+    type: AppConnectionType
+    pieceName: str
+    projectIds: list[str]
+    scope: AppConnectionScope
+    status: AppConnectionStatus
+    pieceVersion: str
+    preSelectForNewProjects: bool
+    usingSecretManager: bool
+    platformId: str | None
+    ownerId: str | None
+    owner: ConnectionOwner | None
+    metadata: dict[str, Any] | None
+    flowIds: list[str] | None
+
+
+class SeekPageConnections(BaseModel):
+    data: list[AppConnectionWithoutSensitiveData]
+    next: str | None
+    previous: str | None
+
+
+def connection_body(row: Mapping[str, Any]) -> dict[str, Any]:
+    owner = None
+    if row["owner_id"] is not None and row["owner_email"] is not None:
+        owner = {
+            "id": row["owner_id"],
+            "email": row["owner_email"],
+            "firstName": row["owner_first_name"],
+            "lastName": row["owner_last_name"],
+            "created": iso(row["owner_created"]),
+            "updated": iso(row["owner_updated"]),
+            "externalId": row["owner_external_id"],
+            "platformId": row["platform_id"],
+            "lastActiveDate": iso(row["owner_last_active_date"]),
+            "imageUrl": row["owner_image_url"],
+        }
+    return {
+        "id": row["id"],
+        "created": iso(row["created"]),
+        "updated": iso(row["updated"]),
+        "externalId": row["external_id"],
+        "displayName": row["display_name"],
+        "type": row["type"],
+        "pieceName": row["piece_name"],
+        "projectIds": list(row["project_ids"]),
+        "scope": row["scope"],
+        "status": row["status"],
+        "pieceVersion": row["piece_version"],
+        "preSelectForNewProjects": row["pre_select_for_new_projects"],
+        "usingSecretManager": False,
+        "platformId": row["platform_id"],
+        "ownerId": row["owner_id"],
+        "owner": owner,
+        "metadata": row["metadata"],
+        "flowIds": list(row["flow_ids"]),
+    }

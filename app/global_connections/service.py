@@ -1,0 +1,166 @@
+"""Global-connection rules: upsert by externalId, project links within the platform only, secrets
+sealed before they reach the database. One transaction per call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.auth import Principal
+from app.crypto import SecretBox
+from app.db import Database
+from app.errors import EntityNotFound
+from app.global_connections.repository import GlobalConnectionRepository, ProjectLinkVanished
+from app.global_connections.schemas import (
+    UpdateGlobalConnectionRequest,
+    UpsertGlobalConnectionRequest,
+    connection_body,
+)
+from app.ids import new_id
+from app.pagination import decode_cursor
+
+DEFAULT_PIECE_VERSION = "latest"
+
+
+def not_found(connection_id: str) -> EntityNotFound:
+    return EntityNotFound("app_connection", connection_id, "App connection not found")
+
+
+def project_not_found(project_id: str) -> EntityNotFound:
+    return EntityNotFound("project", project_id, "Project not found")
+
+
+def secret_context(platform_id: str, external_id: str) -> str:
+    """What a sealed value is bound to: it only opens for this platform's connection of this
+    externalId (the upsert key), so it cannot be replayed onto another row."""
+    return f"{platform_id}/{external_id}"
+
+
+async def assert_projects_in_platform(
+    connections: GlobalConnectionRepository, platform_id: str, project_ids: list[str]
+) -> None:
+    missing = await connections.projects_outside_platform(platform_id, project_ids)
+    if missing:
+        raise project_not_found(missing[0])
+
+
+class GlobalConnectionService:
+    def __init__(self, db: Database, secrets: SecretBox) -> None:
+        self.db = db
+        self.secrets = secrets
+
+    async def upsert(self, principal: Principal, request: UpsertGlobalConnectionRequest) -> dict[str, Any]:
+        external_id = request.externalId if request.externalId else new_id()
+        context = secret_context(principal.platform_id, external_id)
+        sealed = self.secrets.seal(request.value.model_dump(mode="json"), context)
+        try:
+            async with self.db.transaction() as conn:
+                connections = GlobalConnectionRepository(conn)
+                await assert_projects_in_platform(connections, principal.platform_id, request.projectIds)
+                connection_id = await connections.upsert(
+                    {
+                        "id": new_id(),
+                        "platform_id": principal.platform_id,
+                        "external_id": external_id,
+                        "display_name": request.displayName,
+                        "piece_name": request.pieceName,
+                        "piece_version": request.pieceVersion or DEFAULT_PIECE_VERSION,
+                        "type": request.type.value,
+                        "scope": "PLATFORM",
+                        "status": "ACTIVE",
+                        "owner_id": principal.owner_id,
+                        "metadata": request.metadata,
+                        "pre_select_for_new_projects": bool(request.preSelectForNewProjects),
+                        "value_encrypted": sealed,
+                    }
+                )
+                await connections.replace_projects(connection_id, request.projectIds)
+                row = await connections.get_full(principal.platform_id, connection_id)
+        except ProjectLinkVanished:
+            raise project_not_found(request.projectIds[0]) from None
+        assert row is not None
+        return connection_body(row)
+
+    async def update(
+        self, principal: Principal, connection_id: str, request: UpdateGlobalConnectionRequest
+    ) -> dict[str, Any]:
+        sent = request.model_fields_set
+        try:
+            async with self.db.transaction() as conn:
+                connections = GlobalConnectionRepository(conn)
+                if not await connections.lock(principal.platform_id, connection_id):
+                    raise not_found(connection_id)
+                values: dict[str, Any] = {}
+                if request.displayName is not None:
+                    values["display_name"] = request.displayName
+                if "metadata" in sent:
+                    values["metadata"] = request.metadata
+                if request.preSelectForNewProjects is not None:
+                    values["pre_select_for_new_projects"] = request.preSelectForNewProjects
+                await connections.update(connection_id, values)
+                if request.projectIds is not None:
+                    await assert_projects_in_platform(connections, principal.platform_id, request.projectIds)
+                    await connections.replace_projects(connection_id, request.projectIds)
+                row = await connections.get_full(principal.platform_id, connection_id)
+        except ProjectLinkVanished:
+            raise project_not_found((request.projectIds or [""])[0]) from None
+        assert row is not None
+        return connection_body(row)
+
+    async def delete(self, principal: Principal, connection_id: str) -> None:
+        async with self.db.transaction() as conn:
+            if not await GlobalConnectionRepository(conn).delete(principal.platform_id, connection_id):
+                raise not_found(connection_id)
+
+    async def list(
+        self,
+        principal: Principal,
+        *,
+        limit: int,
+        cursor: str | None,
+        piece_name: str | None,
+        display_name: str | None,
+        statuses: list[str] | None,
+        scope: str | None,
+    ) -> dict[str, Any]:
+        position = decode_cursor(cursor)
+        async with self.db.read() as conn:
+            page = await GlobalConnectionRepository(conn).list_page(
+                principal.platform_id,
+                limit=limit,
+                cursor=position,
+                piece_name=piece_name,
+                display_name=display_name,
+                statuses=statuses,
+                scope=scope,
+            )
+        return page.to_body(connection_body)
+
+
+async def link_new_project(
+    conn: AsyncConnection, platform_id: str, project_id: str, external_ids: list[str] | None
+) -> None:
+    """A new project gets the connections it names plus every `preSelectForNewProjects` one."""
+    connections = GlobalConnectionRepository(conn)
+    named = await resolve_external_ids(connections, platform_id, external_ids or [])
+    preselected = await connections.preselected_ids(platform_id)
+    await connections.add_project_connections(project_id, [*named, *preselected])
+
+
+async def set_project_connections(
+    conn: AsyncConnection, platform_id: str, project_id: str, external_ids: list[str]
+) -> None:
+    connections = GlobalConnectionRepository(conn)
+    named = await resolve_external_ids(connections, platform_id, external_ids)
+    await connections.set_project_connections(project_id, named)
+
+
+async def resolve_external_ids(
+    connections: GlobalConnectionRepository, platform_id: str, external_ids: list[str]
+) -> list[str]:
+    found = await connections.ids_by_external_ids(platform_id, external_ids)
+    for external_id in external_ids:
+        if external_id not in found:
+            raise EntityNotFound("app_connection", external_id, "Global connection not found")
+    return [found[external_id] for external_id in external_ids]

@@ -1,0 +1,7 @@
+"""One place that imports every domain's ORM models, so `Base.metadata` knows every table."""
+
+
+def import_all_models() -> None:
+    import app.global_connections.models
+    import app.platforms.models
+    import app.projects.models  # noqa: F401

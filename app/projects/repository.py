@@ -1,0 +1,187 @@
+"""SQL for projects. A project is always read whole (plan and analytics included) in one query."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy import ColumnElement, Executable, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db import CompiledQuery
+from app.pagination import Cursor, Page, paginate
+from app.platforms.models import User
+from app.projects.models import Project, ProjectMember, ProjectPlan
+
+project_t = Project.__table__
+plan_t = ProjectPlan.__table__
+member_t = ProjectMember.__table__
+user_t = User.__table__
+
+
+def _count(table: Any, *conditions: ColumnElement[bool]) -> Any:
+    return select(func.count()).select_from(table).where(*conditions).scalar_subquery()
+
+
+def iso_text(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """The API's timestamp format, made by PostgreSQL: on a 2-core machine that moves work off the
+    (busier) Python process, and text decodes faster than a timestamp."""
+    return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+
+
+def _full_project_query() -> Select[Any]:
+    p = project_t.c
+    members = member_t.join(user_t, user_t.c.id == member_t.c.user_id)
+    return select(
+        p.id,
+        p.created,
+        iso_text(p.created).label("created_iso"),
+        iso_text(p.updated).label("updated_iso"),
+        p.platform_id,
+        p.owner_id,
+        p.display_name,
+        p.type,
+        p.external_id,
+        p.metadata,
+        p.max_concurrent_jobs,
+        p.releases_enabled,
+        p.icon_color,
+        p.notify_status,
+        p.pool_id,
+        plan_t.c.id.label("plan_id"),
+        iso_text(plan_t.c.created).label("plan_created_iso"),
+        iso_text(plan_t.c.updated).label("plan_updated_iso"),
+        plan_t.c.name.label("plan_name"),
+        plan_t.c.locked.label("plan_locked"),
+        plan_t.c.pieces_filter_type.label("plan_pieces_filter_type"),
+        plan_t.c.pieces.label("plan_pieces"),
+        plan_t.c.tasks.label("plan_tasks"),
+        plan_t.c.ai_credits.label("plan_ai_credits"),
+        _count(member_t, member_t.c.project_id == p.id).label("total_users"),
+        _count(members, member_t.c.project_id == p.id, user_t.c.status == "ACTIVE").label("active_users"),
+        *_flow_counts(p.id),
+    ).join(plan_t, plan_t.c.project_id == p.id)
+
+
+def _flow_counts(project_id: ColumnElement[str]) -> list[Any]:
+    """totalFlows / activeFlows; the flows domain supplies the table once it exists."""
+    from app.projects.analytics import flow_count_columns
+
+    return flow_count_columns(project_id)
+
+
+FULL_PROJECT_QUERY = _full_project_query()
+GET_FULL_PROJECT = CompiledQuery(
+    FULL_PROJECT_QUERY.where(
+        project_t.c.id == bindparam("project_id"), project_t.c.platform_id == bindparam("platform_id")
+    )
+)
+
+
+async def fetch_full_project(conn: asyncpg.Connection, platform_id: str, project_id: str) -> asyncpg.Record | None:
+    """The hot path of `GET /v1/projects/{id}`: one indexed query on a raw asyncpg connection."""
+    return await GET_FULL_PROJECT.fetchrow(conn, project_id=project_id, platform_id=platform_id)
+
+
+class ExternalIdTaken(Exception):
+    """The platform already has a project with this externalId."""
+
+
+EXTERNAL_ID_INDEX = "uq_project_platform_id_external_id"
+
+
+class ProjectRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def _write(self, statement: Executable) -> None:
+        try:
+            await self.conn.execute(statement)
+        except IntegrityError as exc:
+            if unique_violation_on(exc, EXTERNAL_ID_INDEX):
+                raise ExternalIdTaken from exc
+            raise
+
+    async def get_full(self, platform_id: str, project_id: str) -> RowMapping | None:
+        query = FULL_PROJECT_QUERY.where(project_t.c.id == project_id, project_t.c.platform_id == platform_id)
+        return (await self.conn.execute(query)).mappings().first()
+
+    async def get_type(self, platform_id: str, project_id: str, *, for_update: bool = False) -> str | None:
+        query = select(project_t.c.type).where(project_t.c.id == project_id, project_t.c.platform_id == platform_id)
+        if for_update:
+            query = query.with_for_update()
+        return await self.conn.scalar(query)
+
+    async def list_page(
+        self,
+        platform_id: str,
+        *,
+        limit: int,
+        cursor: Cursor | None,
+        external_id: str | None = None,
+        display_name: str | None = None,
+        types: list[str] | None = None,
+    ) -> Page:
+        query = FULL_PROJECT_QUERY.where(project_t.c.platform_id == platform_id)
+        if external_id is not None:
+            query = query.where(project_t.c.external_id == external_id)
+        if display_name:
+            query = query.where(project_t.c.display_name.icontains(display_name, autoescape=True))
+        if types:
+            query = query.where(project_t.c.type.in_(types))
+        return await paginate(
+            self.conn, query, created=project_t.c.created, id_=project_t.c.id, limit=limit, cursor=cursor
+        )
+
+    async def count_team_projects(self, platform_id: str) -> int:
+        return int(
+            await self.conn.scalar(
+                select(func.count())
+                .select_from(project_t)
+                .where(project_t.c.platform_id == platform_id, project_t.c.type == "TEAM")
+            )
+            or 0
+        )
+
+    async def external_id_in_use(self, platform_id: str, external_id: str, except_id: str | None) -> bool:
+        conditions = [project_t.c.platform_id == platform_id, project_t.c.external_id == external_id]
+        if except_id is not None:
+            conditions.append(project_t.c.id != except_id)
+        found = await self.conn.scalar(select(project_t.c.id).where(*conditions).limit(1))
+        return found is not None
+
+    async def insert(self, values: dict[str, Any], plan: dict[str, Any]) -> None:
+        """Insert a project with its plan. Its owner is not made a member: the real server does not
+        either, so a new project's analytics count 0 users."""
+        from app.ids import new_id
+
+        now = datetime.now(UTC)
+        await self._write(insert(project_t).values(created=now, updated=now, **values))
+        await self.conn.execute(
+            insert(plan_t).values(id=new_id(), created=now, updated=now, project_id=values["id"], **plan)
+        )
+
+    async def update(self, project_id: str, values: dict[str, Any]) -> None:
+        await self._write(update(project_t).where(project_t.c.id == project_id).values(updated=func.now(), **values))
+
+    async def update_plan(self, project_id: str, values: dict[str, Any]) -> None:
+        await self.conn.execute(
+            update(plan_t).where(plan_t.c.project_id == project_id).values(updated=func.now(), **values)
+        )
+
+    async def touch(self, project_id: str) -> None:
+        await self.conn.execute(update(project_t).where(project_t.c.id == project_id).values(updated=func.now()))
+
+    async def delete(self, project_id: str) -> None:
+        await self.conn.execute(delete(project_t).where(project_t.c.id == project_id))
+
+
+def unique_violation_on(exc: BaseException, constraint: str) -> bool:
+    """True when `exc` is an IntegrityError raised by the named unique index."""
+    orig = getattr(exc, "orig", None)
+    cause = getattr(orig, "__cause__", None)
+    name = getattr(orig, "constraint_name", None) or getattr(cause, "constraint_name", None)
+    return name == constraint or constraint in str(orig)

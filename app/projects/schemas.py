@@ -1,0 +1,171 @@
+"""Request and response shapes of `/v1/projects`. Unknown request fields are ignored, as the
+real server does."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SAFE_STRING_PATTERN = r"^[^./]+$"
+MAX_SAFE_INTEGER = 9007199254740991
+
+
+class ProjectType(StrEnum):
+    TEAM = "TEAM"
+    PERSONAL = "PERSONAL"
+
+
+class PiecesFilterType(StrEnum):
+    NONE = "NONE"
+    ALLOWED = "ALLOWED"
+
+
+class ColorName(StrEnum):
+    RED = "RED"
+    BLUE = "BLUE"
+    YELLOW = "YELLOW"
+    PURPLE = "PURPLE"
+    GREEN = "GREEN"
+    PINK = "PINK"
+    VIOLET = "VIOLET"
+    ORANGE = "ORANGE"
+    DARK_GREEN = "DARK_GREEN"
+    CYAN = "CYAN"
+    LAVENDER = "LAVENDER"
+    DEEP_ORANGE = "DEEP_ORANGE"
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+DisplayName = Annotated[str, Field(pattern=SAFE_STRING_PATTERN)]
+MaxConcurrentJobs = Annotated[int, Field(gt=0, le=MAX_SAFE_INTEGER)]
+
+
+class CreateProjectRequest(_Request):
+    displayName: DisplayName
+    externalId: str | None = None
+    metadata: dict[str, Any] | None = None
+    maxConcurrentJobs: MaxConcurrentJobs | None = None
+    globalConnectionExternalIds: list[str] | None = None
+
+
+class ProjectIconRequest(_Request):
+    color: ColorName
+
+
+class ProjectPlanRequest(_Request):
+    pieces: list[str] | None = None
+    piecesFilterType: PiecesFilterType | None = None
+
+
+class UpdateProjectRequest(_Request):
+    releasesEnabled: bool | None = None
+    displayName: DisplayName | None = None
+    externalId: str | None = None
+    metadata: dict[str, Any] | None = None
+    icon: ProjectIconRequest | None = None
+    plan: ProjectPlanRequest | None = None
+    globalConnectionExternalIds: list[str] | None = None
+    maxConcurrentJobs: MaxConcurrentJobs | None = None
+
+
+# --- responses (documented in OpenAPI; built as plain dicts on the hot path)
+
+
+class ProjectIcon(BaseModel):
+    color: ColorName
+
+
+class ProjectPlan(BaseModel):
+    id: str
+    created: str
+    updated: str
+    projectId: str
+    name: str
+    locked: bool
+    piecesFilterType: PiecesFilterType
+    pieces: list[str]
+    tasks: int | None
+    aiCredits: int | None
+
+
+class ProjectUsage(BaseModel):
+    tasks: int
+    aiCredits: int
+    nextLimitResetDate: str
+
+
+class ProjectAnalytics(BaseModel):
+    totalUsers: int
+    activeUsers: int
+    totalFlows: int
+    activeFlows: int
+
+
+class ProjectWithLimits(BaseModel):
+    id: str
+    created: str
+    updated: str
+    ownerId: str
+    displayName: str
+    platformId: str
+    type: ProjectType
+    externalId: str | None
+    metadata: dict[str, Any] | None
+    maxConcurrentJobs: int | None
+    releasesEnabled: bool
+    icon: ProjectIcon
+    notifyStatus: str
+    poolId: str | None
+    plan: ProjectPlan
+    usage: ProjectUsage
+    analytics: ProjectAnalytics
+
+
+class SeekPageProjects(BaseModel):
+    data: list[ProjectWithLimits]
+    next: str | None
+    previous: str | None
+
+
+def project_body(row: Mapping[str, Any], next_limit_reset: str) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "created": row["created_iso"],
+        "updated": row["updated_iso"],
+        "ownerId": row["owner_id"],
+        "displayName": row["display_name"],
+        "platformId": row["platform_id"],
+        "type": row["type"],
+        "externalId": row["external_id"],
+        "metadata": row["metadata"],
+        "maxConcurrentJobs": row["max_concurrent_jobs"],
+        "releasesEnabled": row["releases_enabled"],
+        "icon": {"color": row["icon_color"]},
+        "notifyStatus": row["notify_status"],
+        "poolId": row["pool_id"],
+        "plan": {
+            "id": row["plan_id"],
+            "created": row["plan_created_iso"],
+            "updated": row["plan_updated_iso"],
+            "projectId": row["id"],
+            "name": row["plan_name"],
+            "locked": row["plan_locked"],
+            "piecesFilterType": row["plan_pieces_filter_type"],
+            "pieces": row["plan_pieces"],
+            "tasks": row["plan_tasks"],
+            "aiCredits": row["plan_ai_credits"],
+        },
+        "usage": {"tasks": 0, "aiCredits": 0, "nextLimitResetDate": next_limit_reset},
+        "analytics": {
+            "totalUsers": row["total_users"],
+            "activeUsers": row["active_users"],
+            "totalFlows": row["total_flows"],
+            "activeFlows": row["active_flows"],
+        },
+    }

@@ -1,0 +1,197 @@
+"""Project rules: tenancy, the edition's team-project limit, the personal-project delete ban,
+unique externalIds, and plan updates. One transaction per call."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+from app.auth import Principal
+from app.db import Database
+from app.errors import EntityNotFound, FeatureDisabled, ProjectExternalIdAlreadyExists, ValidationFailed
+from app.ids import new_id
+from app.pagination import decode_cursor
+from app.platforms.repository import PlatformRepository
+from app.projects.repository import ExternalIdTaken, ProjectRepository, fetch_full_project
+from app.projects.schemas import ColorName, CreateProjectRequest, UpdateProjectRequest, project_body
+from app.serialization import iso
+
+DEFAULT_PLAN_NAME = "platform"
+
+
+def not_found(project_id: str) -> EntityNotFound:
+    return EntityNotFound("project", project_id, "Project not found")
+
+
+_next_reset: tuple[tuple[int, int], str] = ((0, 0), "")
+
+
+def next_month_start() -> str:
+    """When usage limits reset: the first of next month, UTC (computed once a month)."""
+    global _next_reset
+    now = datetime.now(UTC)
+    if _next_reset[0] != (now.year, now.month):
+        year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+        _next_reset = ((now.year, now.month), iso(datetime(year, month, 1, tzinfo=UTC)) or "")
+    return _next_reset[1]
+
+
+async def assert_team_project_allowed(projects: ProjectRepository, team_projects_limit: str, platform_id: str) -> None:
+    if team_projects_limit == "NONE":
+        raise ValidationFailed("Team projects are not available on your current plan")
+    if team_projects_limit == "ONE" and await projects.count_team_projects(platform_id) >= 1:
+        raise FeatureDisabled(
+            "Maximum limit of 1 team project reached for this plan. Upgrade your plan to add more team projects."
+        )
+
+
+def new_project_values(
+    *,
+    platform_id: str,
+    owner_id: str,
+    display_name: str,
+    project_type: str,
+    external_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    max_concurrent_jobs: int | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    project = {
+        "id": new_id(),
+        "platform_id": platform_id,
+        "owner_id": owner_id,
+        "display_name": display_name,
+        "type": project_type,
+        "external_id": external_id,
+        "metadata": metadata,
+        "max_concurrent_jobs": max_concurrent_jobs,
+        "releases_enabled": False,
+        "icon_color": random.choice(list(ColorName)).value,
+        "notify_status": "NEVER",
+        "pool_id": None,
+    }
+    plan = {
+        "name": DEFAULT_PLAN_NAME,
+        "locked": False,
+        "pieces_filter_type": "NONE",
+        "pieces": [],
+        "tasks": None,
+        "ai_credits": None,
+    }
+    return project, plan
+
+
+class ProjectService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, principal: Principal, project_id: str) -> dict[str, Any]:
+        async with self.db.fast_read() as conn:
+            row = await fetch_full_project(conn, principal.platform_id, project_id)
+        if row is None:
+            raise not_found(project_id)
+        return project_body(row, next_month_start())
+
+    async def list(
+        self,
+        principal: Principal,
+        *,
+        limit: int,
+        cursor: str | None,
+        external_id: str | None,
+        display_name: str | None,
+        types: list[str] | None,
+    ) -> dict[str, Any]:
+        position = decode_cursor(cursor)
+        async with self.db.read() as conn:
+            page = await ProjectRepository(conn).list_page(
+                principal.platform_id,
+                limit=limit,
+                cursor=position,
+                external_id=external_id,
+                display_name=display_name,
+                types=types,
+            )
+        reset = next_month_start()
+        return page.to_body(lambda row: project_body(row, reset))
+
+    async def create(self, principal: Principal, request: CreateProjectRequest) -> dict[str, Any]:
+        try:
+            async with self.db.transaction() as conn:
+                projects = ProjectRepository(conn)
+                # Lock the platform row: concurrent creates take turns, so the limit holds.
+                platform = await PlatformRepository(conn).get(principal.platform_id, for_update=True)
+                if platform is None:
+                    raise not_found("")
+                await assert_team_project_allowed(projects, platform.team_projects_limit, platform.id)
+                values, plan = new_project_values(
+                    platform_id=platform.id,
+                    owner_id=platform.owner_id,
+                    display_name=request.displayName,
+                    project_type="TEAM",
+                    external_id=request.externalId,
+                    metadata=request.metadata,
+                    max_concurrent_jobs=request.maxConcurrentJobs,
+                )
+                await projects.insert(values, plan)
+                await self._after_create(conn, platform.id, values["id"], request.globalConnectionExternalIds)
+                row = await projects.get_full(platform.id, values["id"])
+        except ExternalIdTaken:
+            raise ProjectExternalIdAlreadyExists(request.externalId or "") from None
+        assert row is not None
+        return project_body(row, next_month_start())
+
+    async def _after_create(
+        self, conn: Any, platform_id: str, project_id: str, global_connection_external_ids: list[str] | None
+    ) -> None:
+        """Links to global connections; filled in by the global-connections domain."""
+
+    async def update(self, principal: Principal, project_id: str, request: UpdateProjectRequest) -> dict[str, Any]:
+        sent = request.model_fields_set
+        try:
+            async with self.db.transaction() as conn:
+                projects = ProjectRepository(conn)
+                project_type = await projects.get_type(principal.platform_id, project_id, for_update=True)
+                if project_type is None:
+                    raise not_found(project_id)
+                values: dict[str, Any] = {}
+                # As the real server: a PERSONAL project keeps its name and icon.
+                if request.displayName is not None and project_type == "TEAM":
+                    values["display_name"] = request.displayName
+                if request.icon is not None and project_type == "TEAM":
+                    values["icon_color"] = request.icon.color.value
+                # A platform API key is a platform admin, the only caller allowed this field;
+                # a blank externalId means "leave it", as on the real server.
+                if "externalId" in sent and (request.externalId is None or request.externalId.strip()):
+                    values["external_id"] = request.externalId
+                if "metadata" in sent:
+                    values["metadata"] = request.metadata
+                if request.releasesEnabled is not None:
+                    values["releases_enabled"] = request.releasesEnabled
+                if "maxConcurrentJobs" in sent:
+                    values["max_concurrent_jobs"] = request.maxConcurrentJobs
+                await projects.update(project_id, values)
+                if request.plan is not None:
+                    plan_values: dict[str, Any] = {}
+                    if request.plan.piecesFilterType is not None:
+                        plan_values["pieces_filter_type"] = request.plan.piecesFilterType.value
+                    if request.plan.pieces is not None:
+                        plan_values["pieces"] = request.plan.pieces
+                    if plan_values:
+                        await projects.update_plan(project_id, plan_values)
+                row = await projects.get_full(principal.platform_id, project_id)
+        except ExternalIdTaken:
+            raise ProjectExternalIdAlreadyExists(request.externalId or "") from None
+        assert row is not None
+        return project_body(row, next_month_start())
+
+    async def delete(self, principal: Principal, project_id: str) -> None:
+        async with self.db.transaction() as conn:
+            projects = ProjectRepository(conn)
+            project_type = await projects.get_type(principal.platform_id, project_id, for_update=True)
+            if project_type is None:
+                raise not_found(project_id)
+            if project_type == "PERSONAL":
+                raise ValidationFailed("Personal projects cannot be deleted")
+            # Flows, versions, connection links and members go by ON DELETE CASCADE, atomically.
+            await projects.delete(project_id)

@@ -1,0 +1,80 @@
+"""Shared fixtures: one fresh PostgreSQL database per run, the app driven over HTTP, and a new
+platform (tenant) per test, so tests never see each other's rows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.db import Database, run_migrations
+from app.main import create_app
+from app.platforms.service import PlatformService
+from tests.pg import fresh_database
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with fresh_database() as url:
+        run_migrations(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def app(database_url: str) -> AsyncIterator[object]:
+    application = create_app(Settings(database_url=database_url, run_migrations=False))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+def db(app: object) -> Database:
+    return app.state.db  # type: ignore[attr-defined,no-any-return]
+
+
+@dataclass
+class Tenant:
+    platform_id: str
+    owner_id: str
+    api_key: str
+    client: httpx.AsyncClient
+
+
+TenantFactory = Callable[..., Awaitable[Tenant]]
+
+
+@pytest.fixture
+async def make_tenant(app: object, db: Database) -> AsyncIterator[TenantFactory]:
+    """Creates platforms (with owner, personal project and key) and clients bound to their keys."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(edition: str = "ENTERPRISE", name: str = "Test Platform") -> Tenant:
+        created = await PlatformService(db).create_platform(name, edition)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+            base_url="http://testserver",
+            headers={"Authorization": f"Bearer {created.api_key}"},
+        )
+        clients.append(client)
+        return Tenant(created.platform_id, created.owner_id, created.api_key, client)
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def tenant(make_tenant: TenantFactory) -> Tenant:
+    return await make_tenant()
+
+
+@pytest.fixture
+async def anonymous(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+        base_url="http://testserver",
+    ) as client:
+        yield client
