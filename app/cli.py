@@ -12,6 +12,7 @@ from enum import StrEnum
 import typer
 
 from app.config import get_settings
+from app.crypto import load_or_create_key
 from app.db import Database, EmbeddedPostgres, run_migrations
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -55,6 +56,8 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    # Made here, once, so the workers all find the same key (and it is announced once).
+    load_or_create_key(settings.encryption_key, settings.data_dir)
     with _database_url() as url:
         if settings.run_migrations:
             run_migrations(url)

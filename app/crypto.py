@@ -1,5 +1,5 @@
-"""Connection secrets at rest: AES-256-GCM (authenticated), one random nonce per value, the row id
-as associated data so a ciphertext cannot be moved to another row."""
+"""Connection secrets at rest: AES-256-GCM (authenticated), one random nonce per value, and the
+connection's identity as associated data so a ciphertext cannot be moved to another row."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import base64
 import binascii
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +44,24 @@ def load_or_create_key(configured: str | None, data_dir: Path) -> bytes:
     if configured:
         return _decode_key(configured)
     path = data_dir / KEY_FILE_NAME
-    data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return _decode_key(path.read_text())
+    data_dir.mkdir(parents=True, exist_ok=True)
     encoded = new_encoded_key()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(encoded)
+    # Written whole to a private temp file, then hard-linked into place: link() refuses to replace
+    # an existing file, so of several workers starting at once exactly one key wins and nobody
+    # ever reads a half-written file.
+    fd, temp_name = tempfile.mkstemp(dir=data_dir, prefix=".key-")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(encoded)
+        os.chmod(temp_name, 0o600)
+        try:
+            os.link(temp_name, path)
+        except FileExistsError:
+            return _decode_key(path.read_text())
+    finally:
+        os.unlink(temp_name)
     log.warning(
         "no AP_ENCRYPTION_KEY set: generated one for connection secrets; keep it with the database",
         extra={"path": str(path.resolve())},
@@ -62,14 +73,14 @@ class SecretBox:
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
 
-    def seal(self, value: Any, row_id: str) -> str:
+    def seal(self, value: Any, context: str) -> str:
         nonce = os.urandom(12)
-        sealed = self._aead.encrypt(nonce, orjson.dumps(value), row_id.encode())
+        sealed = self._aead.encrypt(nonce, orjson.dumps(value), context.encode())
         return f"{_VERSION}:{base64.b64encode(nonce + sealed).decode()}"
 
-    def open(self, token: str, row_id: str) -> Any:
+    def open(self, token: str, context: str) -> Any:
         version, _, payload = token.partition(":")
         if version != _VERSION:
             raise ValueError(f"unknown secret format {version!r}")
         raw = base64.b64decode(payload)
-        return orjson.loads(self._aead.decrypt(raw[:12], raw[12:], row_id.encode()))
+        return orjson.loads(self._aead.decrypt(raw[:12], raw[12:], context.encode()))

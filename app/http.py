@@ -52,11 +52,16 @@ def error_response(exc: BaseException) -> Response:
 _LOCATIONS = {"body": "body", "query": "querystring", "path": "params", "header": "headers"}
 
 
+_UNION_TAG = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
 def _field_path(loc: tuple[Any, ...]) -> str:
     if not loc:
         return "request"
     head = _LOCATIONS.get(str(loc[0]), str(loc[0]))
-    rest = [str(part) for part in loc[1:] if not str(part).startswith("function-")]
+    # Drop pydantic's own path parts: validator names and the tag of a discriminated union
+    # (`value/SECRET_TEXT/secret_text` is `value/secret_text` to a client).
+    rest = [str(part) for part in loc[1:] if not str(part).startswith("function-") and not _UNION_TAG.match(str(part))]
     return "/".join([head, *rest])
 
 

@@ -15,8 +15,10 @@ from fastapi.responses import Response
 from app import __version__
 from app.auth import BEARER_SECURITY_SCHEME, PUBLIC_PATHS, ApiKeyAuthenticator
 from app.config import Settings, get_settings
+from app.crypto import SecretBox, load_or_create_key
 from app.db import Database, EmbeddedPostgres, run_migrations_async
 from app.errors import ServiceUnavailable
+from app.global_connections.router import router as global_connections_router
 from app.http import (
     AccessLog,
     ApJSONResponse,
@@ -30,13 +32,14 @@ from app.projects.router import router as projects_router
 
 log = logging.getLogger("openpieces")
 
-API_ROUTERS = [projects_router]
+API_ROUTERS = [projects_router, global_connections_router]
 PREFIXES = ("/v1", "/api/v1")
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    app.state.secrets = SecretBox(load_or_create_key(settings.encryption_key, settings.data_dir))
     embedded = None
     database_url = settings.database_url
     if not database_url:

@@ -10,10 +10,14 @@ import httpx
 import pytest
 
 from app.config import Settings
+from app.crypto import new_encoded_key
 from app.db import Database, run_migrations
 from app.main import create_app
 from app.platforms.service import PlatformService
 from tests.pg import fresh_database
+
+# Fixed for the run, so a test can open what the server sealed.
+TEST_ENCRYPTION_KEY = new_encoded_key()
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +29,9 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def app(database_url: str) -> AsyncIterator[object]:
-    application = create_app(Settings(database_url=database_url, run_migrations=False))
+    application = create_app(
+        Settings(database_url=database_url, run_migrations=False, encryption_key=TEST_ENCRYPTION_KEY)
+    )
     async with application.router.lifespan_context(application):
         yield application
 

@@ -44,8 +44,6 @@ class AppConnectionProject(Base):
     __tablename__ = "app_connection_project"
     __table_args__ = (Index("ix_app_connection_project_project_id", "project_id"),)
 
-    connection_id: Mapped[str] = mapped_column(
-        ForeignKey("app_connection.id", ondelete="CASCADE"), primary_key=True
-    )
+    connection_id: Mapped[str] = mapped_column(ForeignKey("app_connection.id", ondelete="CASCADE"), primary_key=True)
     project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
     linked_at: Mapped[datetime] = mapped_column(TIMESTAMP, server_default=text("clock_timestamp()"))

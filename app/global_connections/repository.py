@@ -90,7 +90,8 @@ class GlobalConnectionRepository:
         found = await self.conn.scalar(
             select(connection_t.c.id)
             .where(connection_t.c.id == connection_id, connection_t.c.platform_id == platform_id)
-            .with_for_update()
+            # NO KEY UPDATE: projects may still link to it meanwhile (see ProjectRepository.get_type).
+            .with_for_update(key_share=True)
         )
         return found is not None
 
@@ -136,9 +137,7 @@ class GlobalConnectionRepository:
 
     async def delete(self, platform_id: str, connection_id: str) -> bool:
         result = await self.conn.execute(
-            delete(connection_t).where(
-                connection_t.c.id == connection_id, connection_t.c.platform_id == platform_id
-            )
+            delete(connection_t).where(connection_t.c.id == connection_id, connection_t.c.platform_id == platform_id)
         )
         return result.rowcount > 0
 
@@ -149,9 +148,10 @@ class GlobalConnectionRepository:
         found = set(
             (
                 await self.conn.execute(
-                    select(project_t.c.id).where(
-                        project_t.c.platform_id == platform_id, project_t.c.id.in_(set(project_ids))
-                    )
+                    select(project_t.c.id)
+                    .where(project_t.c.platform_id == platform_id, project_t.c.id.in_(set(project_ids)))
+                    # KEY SHARE: a project found here cannot be deleted before the links are made.
+                    .with_for_update(read=True, key_share=True)
                 )
             ).scalars()
         )
@@ -183,11 +183,14 @@ class GlobalConnectionRepository:
         if not external_ids:
             return {}
         rows = await self.conn.execute(
-            select(connection_t.c.external_id, connection_t.c.id).where(
+            select(connection_t.c.external_id, connection_t.c.id)
+            .where(
                 connection_t.c.platform_id == platform_id,
                 connection_t.c.scope == "PLATFORM",
                 connection_t.c.external_id.in_(set(external_ids)),
             )
+            # KEY SHARE: a connection found here cannot be deleted before the links are made.
+            .with_for_update(read=True, key_share=True)
         )
         return {external_id: connection_id for external_id, connection_id in rows}
 
@@ -196,6 +199,7 @@ class GlobalConnectionRepository:
             select(connection_t.c.id)
             .where(connection_t.c.platform_id == platform_id, connection_t.c.pre_select_for_new_projects)
             .order_by(connection_t.c.created, connection_t.c.id)
+            .with_for_update(read=True, key_share=True)
         )
         return list(rows.scalars())
 
@@ -203,12 +207,9 @@ class GlobalConnectionRepository:
         """Make the project's global connections exactly `connection_ids`."""
         wanted = list(dict.fromkeys(connection_ids))
         await self.conn.execute(
-            delete(link_t).where(
-                and_(link_t.c.project_id == project_id, link_t.c.connection_id.not_in(wanted))
-            )
+            delete(link_t).where(and_(link_t.c.project_id == project_id, link_t.c.connection_id.not_in(wanted)))
         )
         await self._link([(cid, project_id) for cid in wanted])
 
     async def add_project_connections(self, project_id: str, connection_ids: list[str]) -> None:
         await self._link([(cid, project_id) for cid in dict.fromkeys(connection_ids)])
-

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.schema_types import Boolean
 from app.serialization import iso
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -121,12 +122,12 @@ class UpsertGlobalConnectionRequest(_Request):
     metadata: dict[str, Any] | None = None
     pieceVersion: str | None = None
     externalId: str | None = None
-    preSelectForNewProjects: bool | None = None
+    preSelectForNewProjects: Boolean | None = None
 
     @model_validator(mode="after")
     def _value_matches_type(self) -> UpsertGlobalConnectionRequest:
         if self.value.type != self.type.value:
-            raise ValueError("value/type must be equal to type")
+            raise ValueError("'value.type' must be equal to 'type'")
         return self
 
 
@@ -134,7 +135,7 @@ class UpdateGlobalConnectionRequest(_Request):
     displayName: NonEmpty | None = None
     projectIds: list[str] | None = None
     metadata: dict[str, Any] | None = None
-    preSelectForNewProjects: bool | None = None
+    preSelectForNewProjects: Boolean | None = None
 
 
 # --- responses

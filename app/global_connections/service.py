@@ -53,7 +53,7 @@ class GlobalConnectionService:
     async def upsert(self, principal: Principal, request: UpsertGlobalConnectionRequest) -> dict[str, Any]:
         external_id = request.externalId if request.externalId else new_id()
         context = secret_context(principal.platform_id, external_id)
-        sealed = self.secrets.seal(request.value.model_dump(mode="json"), context)
+        sealed = self.secrets.seal(request.value.model_dump(mode="json", exclude_unset=True), context)
         try:
             async with self.db.transaction() as conn:
                 connections = GlobalConnectionRepository(conn)
@@ -159,8 +159,8 @@ async def set_project_connections(
 async def resolve_external_ids(
     connections: GlobalConnectionRepository, platform_id: str, external_ids: list[str]
 ) -> list[str]:
+    """The ids of this platform's global connections with these externalIds, in the order given.
+    Unknown ones (and other platforms') are skipped, as the real server does: it links with
+    `WHERE externalId IN (...) AND platformId = ...` and answers 2xx either way."""
     found = await connections.ids_by_external_ids(platform_id, external_ids)
-    for external_id in external_ids:
-        if external_id not in found:
-            raise EntityNotFound("app_connection", external_id, "Global connection not found")
-    return [found[external_id] for external_id in external_ids]
+    return [found[external_id] for external_id in external_ids if external_id in found]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from sqlalchemy import ColumnElement, Executable, Select, bindparam, delete, func, insert, select, update
@@ -109,10 +109,15 @@ class ProjectRepository:
         query = FULL_PROJECT_QUERY.where(project_t.c.id == project_id, project_t.c.platform_id == platform_id)
         return (await self.conn.execute(query)).mappings().first()
 
-    async def get_type(self, platform_id: str, project_id: str, *, for_update: bool = False) -> str | None:
+    async def get_type(
+        self, platform_id: str, project_id: str, *, lock: Literal["update", "delete"] | None = None
+    ) -> str | None:
+        """The project's type, optionally locking its row: "update" (FOR NO KEY UPDATE) still lets
+        other transactions link to the project (their foreign keys take KEY SHARE), so an update of
+        a project and of a connection never deadlock; "delete" (FOR UPDATE) excludes them."""
         query = select(project_t.c.type).where(project_t.c.id == project_id, project_t.c.platform_id == platform_id)
-        if for_update:
-            query = query.with_for_update()
+        if lock is not None:
+            query = query.with_for_update(key_share=lock == "update")
         return await self.conn.scalar(query)
 
     async def list_page(

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schema_types import Boolean
+
 SAFE_STRING_PATTERN = r"^[^./]+$"
 MAX_SAFE_INTEGER = 9007199254740991
 
@@ -64,7 +66,7 @@ class ProjectPlanRequest(_Request):
 
 
 class UpdateProjectRequest(_Request):
-    releasesEnabled: bool | None = None
+    releasesEnabled: Boolean | None = None
     displayName: DisplayName | None = None
     externalId: str | None = None
     metadata: dict[str, Any] | None = None

@@ -10,6 +10,7 @@ from typing import Any
 from app.auth import Principal
 from app.db import Database
 from app.errors import EntityNotFound, FeatureDisabled, ProjectExternalIdAlreadyExists, ValidationFailed
+from app.global_connections.service import link_new_project, set_project_connections
 from app.ids import new_id
 from app.pagination import decode_cursor
 from app.platforms.repository import PlatformRepository
@@ -134,24 +135,19 @@ class ProjectService:
                     max_concurrent_jobs=request.maxConcurrentJobs,
                 )
                 await projects.insert(values, plan)
-                await self._after_create(conn, platform.id, values["id"], request.globalConnectionExternalIds)
+                await link_new_project(conn, platform.id, values["id"], request.globalConnectionExternalIds)
                 row = await projects.get_full(platform.id, values["id"])
         except ExternalIdTaken:
             raise ProjectExternalIdAlreadyExists(request.externalId or "") from None
         assert row is not None
         return project_body(row, next_month_start())
 
-    async def _after_create(
-        self, conn: Any, platform_id: str, project_id: str, global_connection_external_ids: list[str] | None
-    ) -> None:
-        """Links to global connections; filled in by the global-connections domain."""
-
     async def update(self, principal: Principal, project_id: str, request: UpdateProjectRequest) -> dict[str, Any]:
         sent = request.model_fields_set
         try:
             async with self.db.transaction() as conn:
                 projects = ProjectRepository(conn)
-                project_type = await projects.get_type(principal.platform_id, project_id, for_update=True)
+                project_type = await projects.get_type(principal.platform_id, project_id, lock="update")
                 if project_type is None:
                     raise not_found(project_id)
                 values: dict[str, Any] = {}
@@ -179,6 +175,10 @@ class ProjectService:
                         plan_values["pieces"] = request.plan.pieces
                     if plan_values:
                         await projects.update_plan(project_id, plan_values)
+                if request.globalConnectionExternalIds is not None:
+                    await set_project_connections(
+                        conn, principal.platform_id, project_id, request.globalConnectionExternalIds
+                    )
                 row = await projects.get_full(principal.platform_id, project_id)
         except ExternalIdTaken:
             raise ProjectExternalIdAlreadyExists(request.externalId or "") from None
@@ -188,7 +188,7 @@ class ProjectService:
     async def delete(self, principal: Principal, project_id: str) -> None:
         async with self.db.transaction() as conn:
             projects = ProjectRepository(conn)
-            project_type = await projects.get_type(principal.platform_id, project_id, for_update=True)
+            project_type = await projects.get_type(principal.platform_id, project_id, lock="delete")
             if project_type is None:
                 raise not_found(project_id)
             if project_type == "PERSONAL":

@@ -1,0 +1,77 @@
+"""HTTP for `/v1/global-connections`: parse, call the service, answer."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+
+from app.auth import principal_of
+from app.global_connections.schemas import (
+    AppConnectionScope,
+    AppConnectionStatus,
+    AppConnectionWithoutSensitiveData,
+    SeekPageConnections,
+    UpdateGlobalConnectionRequest,
+    UpsertGlobalConnectionRequest,
+)
+from app.global_connections.service import GlobalConnectionService
+from app.http import ApJSONResponse
+from app.ids import ID_PATTERN
+
+router = APIRouter(prefix="/global-connections", tags=["global-connections"])
+
+ConnectionId = Annotated[str, Path(pattern=ID_PATTERN, description="The connection id")]
+
+DEFAULT_PAGE_SIZE = 10
+# The real server takes any number; a page never holds more than this, and `next` carries on.
+MAX_PAGE_SIZE = 1000
+
+
+def service_of(http: Request) -> GlobalConnectionService:
+    return GlobalConnectionService(http.app.state.db, http.app.state.secrets)
+
+
+@router.post(
+    "",
+    response_model=AppConnectionWithoutSensitiveData,
+    status_code=status.HTTP_201_CREATED,
+    summary="Upsert a global connection",
+    description="Creates a connection, or updates the platform's connection with the same `externalId`.",
+)
+async def upsert_global_connection(body: UpsertGlobalConnectionRequest, http: Request) -> Response:
+    connection = await service_of(http).upsert(principal_of(http), body)
+    return ApJSONResponse(connection, status_code=status.HTTP_201_CREATED)
+
+
+@router.post("/{id}", response_model=AppConnectionWithoutSensitiveData, summary="Update a global connection")
+async def update_global_connection(id: ConnectionId, body: UpdateGlobalConnectionRequest, http: Request) -> Response:
+    return ApJSONResponse(await service_of(http).update(principal_of(http), id, body))
+
+
+@router.get("", response_model=SeekPageConnections, summary="List global connections")
+async def list_global_connections(
+    http: Request,
+    limit: int = Query(DEFAULT_PAGE_SIZE, ge=1),
+    cursor: str | None = Query(None),
+    pieceName: str | None = Query(None),
+    displayName: str | None = Query(None),
+    status: list[AppConnectionStatus] | None = Query(None),
+    scope: AppConnectionScope | None = Query(None),
+) -> Response:
+    body = await service_of(http).list(
+        principal_of(http),
+        limit=min(limit, MAX_PAGE_SIZE),
+        cursor=cursor,
+        piece_name=pieceName,
+        display_name=displayName,
+        statuses=[s.value for s in status] if status else None,
+        scope=scope.value if scope else None,
+    )
+    return ApJSONResponse(body)
+
+
+@router.delete(
+    "/{id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, summary="Delete a global connection"
+)
+async def delete_global_connection(id: ConnectionId, http: Request) -> Response:
+    await service_of(http).delete(principal_of(http), id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
