@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import ClauseElement, MetaData
+from sqlalchemy import ClauseElement, ColumnElement, MetaData, func
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as AsyncpgDialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -197,3 +197,20 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         self._server.cleanup()
+
+
+# --- SQL helpers shared by the repositories
+
+
+def iso_text(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """The API's timestamp format, made by PostgreSQL: on a 2-core machine that moves work off the
+    (busier) Python process, and text decodes faster than a timestamp."""
+    return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+
+
+def unique_violation_on(exc: BaseException, constraint: str) -> bool:
+    """True when `exc` is an IntegrityError raised by the named unique index."""
+    orig = getattr(exc, "orig", None)
+    cause = getattr(orig, "__cause__", None)
+    name = getattr(orig, "constraint_name", None) or getattr(cause, "constraint_name", None)
+    return name == constraint or constraint in str(orig)

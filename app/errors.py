@@ -81,3 +81,24 @@ class ServiceUnavailable(ActivepiecesError):
 
     def __init__(self, message: str = "The database is unavailable, try again shortly") -> None:
         super().__init__({"message": message})
+
+
+class FlowOperationInvalid(ActivepiecesError):
+    """An operation that does not fit the flow's state (publishing an invalid version, enabling a
+    flow with no published version, an unknown step)."""
+
+    status_code = 400
+    code = "FLOW_OPERATION_INVALID"
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"message": message})
+
+
+class PieceNotAllowed(ActivepiecesError):
+    """The project's plan allows only listed pieces (piecesFilterType ALLOWED)."""
+
+    status_code = 400
+    code = "VALIDATION"
+
+    def __init__(self, piece_name: str) -> None:
+        super().__init__({"message": f"Piece {piece_name} is not allowed in this project"})

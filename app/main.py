@@ -18,6 +18,7 @@ from app.config import Settings, get_settings
 from app.crypto import SecretBox, load_or_create_key
 from app.db import Database, EmbeddedPostgres, run_migrations_async
 from app.errors import ServiceUnavailable
+from app.flows.router import router as flows_router
 from app.global_connections.router import router as global_connections_router
 from app.http import (
     AccessLog,
@@ -32,7 +33,7 @@ from app.projects.router import router as projects_router
 
 log = logging.getLogger("openpieces")
 
-API_ROUTERS = [projects_router, global_connections_router]
+API_ROUTERS = [projects_router, flows_router, global_connections_router]
 PREFIXES = ("/v1", "/api/v1")
 
 

@@ -2,9 +2,8 @@
 
 from typing import Any
 
-from sqlalchemy import String, literal
-from sqlalchemy.dialects.postgresql import ARRAY
-
 
 def flow_ids_column(connection: Any) -> Any:
-    return literal([], ARRAY(String))
+    from app.flows.repository import flows_using_connection
+
+    return flows_using_connection(connection.c.platform_id, connection.c.external_id)

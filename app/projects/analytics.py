@@ -2,8 +2,10 @@
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal
+from sqlalchemy import ColumnElement
 
 
 def flow_count_columns(project_id: ColumnElement[str]) -> list[Any]:
-    return [literal(0).label("total_flows"), literal(0).label("active_flows")]
+    from app.flows.repository import flow_counts
+
+    return flow_counts(project_id)

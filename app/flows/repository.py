@@ -1,0 +1,257 @@
+"""SQL for flows, versions and folders. A flow is read populated (with one version) in one query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, literal, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY, array
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import String
+
+from app.db import iso_text, unique_violation_on
+from app.flows.models import Flow, FlowVersion, Folder
+from app.pagination import Cursor, Page, paginate
+from app.platforms.models import User
+from app.projects.models import Project, ProjectPlan
+
+flow_t = Flow.__table__
+version_t = FlowVersion.__table__
+folder_t = Folder.__table__
+project_t = Project.__table__
+plan_t = ProjectPlan.__table__
+user_t = User.__table__
+
+EXTERNAL_ID_INDEX = "uq_flow_project_id_external_id"
+
+
+class FlowExternalIdTaken(Exception):
+    """The project already has a flow with this externalId."""
+
+
+def _latest_version(flow_id: ColumnElement[str]) -> Any:
+    return (
+        select(version_t)
+        .where(version_t.c.flow_id == flow_id)
+        .order_by(version_t.c.created.desc(), version_t.c.id.desc())
+        .limit(1)
+        .lateral("v")
+    )
+
+
+def _populated(version: Any) -> Select[Any]:
+    f = flow_t.c
+    v = version.c
+    return select(
+        f.id,
+        f.created,
+        iso_text(f.created).label("created_iso"),
+        iso_text(f.updated).label("updated_iso"),
+        f.project_id,
+        f.external_id,
+        f.status,
+        f.operation_status,
+        f.owner_id,
+        f.folder_id,
+        f.published_version_id,
+        f.metadata,
+        f.time_saved_per_run,
+        f.template_id,
+        f.trigger_source,
+        v.id.label("v_id"),
+        iso_text(v.created).label("v_created_iso"),
+        iso_text(v.updated).label("v_updated_iso"),
+        v.display_name.label("v_display_name"),
+        v.trigger.label("v_trigger"),
+        v.valid.label("v_valid"),
+        v.state.label("v_state"),
+        v.connection_ids.label("v_connection_ids"),
+        v.agent_ids.label("v_agent_ids"),
+        v.notes.label("v_notes"),
+        v.updated_by.label("v_updated_by"),
+        v.schema_version.label("v_schema_version"),
+        v.backup_files.label("v_backup_files"),
+    )
+
+
+def _in_platform(platform_id: str) -> ColumnElement[bool]:
+    return exists().where(project_t.c.id == flow_t.c.project_id, project_t.c.platform_id == platform_id)
+
+
+LATEST = _latest_version(flow_t.c.id)
+POPULATED_WITH_LATEST = _populated(LATEST).select_from(flow_t.join(LATEST, true()))
+
+
+class FlowRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    # --- reads
+
+    async def get_populated(self, platform_id: str, flow_id: str, version_id: str | None = None) -> RowMapping | None:
+        if version_id is None:
+            query = POPULATED_WITH_LATEST.where(flow_t.c.id == flow_id, _in_platform(platform_id))
+        else:
+            chosen = version_t.alias("v")
+            query = (
+                _populated(chosen)
+                .select_from(flow_t.join(chosen, chosen.c.flow_id == flow_t.c.id))
+                .where(flow_t.c.id == flow_id, chosen.c.id == version_id, _in_platform(platform_id))
+            )
+        return (await self.conn.execute(query)).mappings().first()
+
+    async def list_page(
+        self,
+        project_id: str,
+        *,
+        limit: int,
+        cursor: Cursor | None,
+        folder_id: str | None,
+        statuses: list[str] | None,
+        name: str | None,
+        external_ids: list[str] | None,
+        connection_external_ids: list[str] | None,
+        version_state: str | None,
+    ) -> Page:
+        query = POPULATED_WITH_LATEST.where(flow_t.c.project_id == project_id)
+        if folder_id is not None:
+            # The real server's "uncategorized" filter is the literal "NULL".
+            query = query.where(
+                flow_t.c.folder_id.is_(None) if folder_id == "NULL" else flow_t.c.folder_id == folder_id
+            )
+        if statuses:
+            query = query.where(flow_t.c.status.in_(statuses))
+        if name:
+            query = query.where(LATEST.c.display_name.icontains(name, autoescape=True))
+        if external_ids:
+            query = query.where(flow_t.c.external_id.in_(external_ids))
+        if connection_external_ids:
+            query = query.where(LATEST.c.connection_ids.overlap(array(connection_external_ids, type_=String)))
+        if version_state is not None:
+            query = query.where(LATEST.c.state == version_state)
+        return await paginate(self.conn, query, created=flow_t.c.created, id_=flow_t.c.id, limit=limit, cursor=cursor)
+
+    async def count(self, project_id: str) -> int:
+        return int(
+            await self.conn.scalar(select(func.count()).select_from(flow_t).where(flow_t.c.project_id == project_id))
+            or 0
+        )
+
+    async def project_in_platform(self, platform_id: str, project_id: str, *, lock: bool) -> bool:
+        query = select(project_t.c.id).where(project_t.c.id == project_id, project_t.c.platform_id == platform_id)
+        if lock:
+            # KEY SHARE: the project cannot be deleted before this transaction's flow is in.
+            query = query.with_for_update(read=True, key_share=True)
+        return await self.conn.scalar(query) is not None
+
+    async def user_in_platform(self, platform_id: str, user_id: str) -> bool:
+        query = select(user_t.c.id).where(user_t.c.id == user_id, user_t.c.platform_id == platform_id)
+        return await self.conn.scalar(query.with_for_update(read=True, key_share=True)) is not None
+
+    async def piece_filter(self, project_id: str) -> tuple[str, list[str]]:
+        row = (
+            await self.conn.execute(
+                select(plan_t.c.pieces_filter_type, plan_t.c.pieces).where(plan_t.c.project_id == project_id)
+            )
+        ).first()
+        if row is None:
+            return "NONE", []
+        return str(row[0]), list(row[1] or [])
+
+    # --- the flow row
+
+    async def lock(self, platform_id: str, flow_id: str) -> RowMapping | None:
+        """Lock the flow for an operation: writes to one flow take turns, so none is lost."""
+        query = select(flow_t).where(flow_t.c.id == flow_id, _in_platform(platform_id)).with_for_update(of=flow_t)
+        return (await self.conn.execute(query)).mappings().first()
+
+    async def insert_flow(self, values: dict[str, Any]) -> None:
+        try:
+            await self.conn.execute(insert(flow_t).values(**values))
+        except IntegrityError as exc:
+            if unique_violation_on(exc, EXTERNAL_ID_INDEX):
+                raise FlowExternalIdTaken from exc
+            raise
+
+    async def update_flow(self, flow_id: str, values: dict[str, Any]) -> None:
+        await self.conn.execute(update(flow_t).where(flow_t.c.id == flow_id).values(updated=func.now(), **values))
+
+    async def delete_flow(self, flow_id: str) -> None:
+        await self.conn.execute(delete(flow_t).where(flow_t.c.id == flow_id))
+
+    # --- versions
+
+    async def latest_version(self, flow_id: str) -> RowMapping | None:
+        query = (
+            select(version_t)
+            .where(version_t.c.flow_id == flow_id)
+            .order_by(version_t.c.created.desc(), version_t.c.id.desc())
+            .limit(1)
+        )
+        return (await self.conn.execute(query)).mappings().first()
+
+    async def version(self, flow_id: str, version_id: str) -> RowMapping | None:
+        query = select(version_t).where(version_t.c.flow_id == flow_id, version_t.c.id == version_id)
+        return (await self.conn.execute(query)).mappings().first()
+
+    async def insert_version(self, values: dict[str, Any]) -> None:
+        await self.conn.execute(insert(version_t).values(**values))
+
+    async def update_version(self, version_id: str, values: dict[str, Any]) -> None:
+        await self.conn.execute(
+            update(version_t).where(version_t.c.id == version_id).values(updated=func.clock_timestamp(), **values)
+        )
+
+    # --- folders
+
+    async def folder_in_project(self, project_id: str, folder_id: str) -> bool:
+        found = await self.conn.scalar(
+            select(folder_t.c.id)
+            .where(folder_t.c.id == folder_id, folder_t.c.project_id == project_id)
+            .with_for_update(read=True, key_share=True)
+        )
+        return found is not None
+
+    async def folder_by_name(self, project_id: str, display_name: str, new_id: str) -> str:
+        """The project's folder with this name (any case), made if missing; atomic under races."""
+        statement = (
+            pg_insert(folder_t)
+            .values(id=new_id, project_id=project_id, display_name=display_name)
+            .on_conflict_do_nothing(index_elements=[folder_t.c.project_id, func.lower(folder_t.c.display_name)])
+        )
+        await self.conn.execute(statement)
+        found = await self.conn.scalar(
+            select(folder_t.c.id)
+            .where(folder_t.c.project_id == project_id, func.lower(folder_t.c.display_name) == display_name.lower())
+            .with_for_update(read=True, key_share=True)
+        )
+        return str(found)
+
+
+def flow_counts(project_id: ColumnElement[str]) -> list[Any]:
+    """totalFlows / activeFlows of a project, as columns of the one project query."""
+    total = select(func.count()).select_from(flow_t).where(flow_t.c.project_id == project_id).scalar_subquery()
+    active = (
+        select(func.count())
+        .select_from(flow_t)
+        .where(flow_t.c.project_id == project_id, flow_t.c.status == "ENABLED")
+        .scalar_subquery()
+    )
+    return [total.label("total_flows"), active.label("active_flows")]
+
+
+def flows_using_connection(platform_id: ColumnElement[str], external_id: ColumnElement[str]) -> Any:
+    """Ids of the platform's flows whose latest version references the connection."""
+    latest = _latest_version(flow_t.c.id)
+    ids = (
+        select(func.array_agg(flow_t.c.id))
+        .select_from(flow_t.join(latest, true()).join(project_t, project_t.c.id == flow_t.c.project_id))
+        .where(
+            project_t.c.platform_id == platform_id, latest.c.connection_ids.contains(array([external_id], type_=String))
+        )
+        .scalar_subquery()
+    )
+    return func.coalesce(ids, literal([], ARRAY(String)))

@@ -1,0 +1,84 @@
+"""HTTP for `/v1/flows`: parse, call the service, answer."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, Request, Response, status
+
+from app.auth import principal_of
+from app.flows.schemas import (
+    CreateFlowRequest,
+    FlowOperationRequest,
+    FlowStatus,
+    FlowVersionState,
+    PopulatedFlow,
+    SeekPageFlows,
+)
+from app.flows.service import FlowService
+from app.http import ApJSONResponse
+from app.ids import ID_PATTERN
+
+router = APIRouter(prefix="/flows", tags=["flows"])
+
+FlowId = Annotated[str, Path(pattern=ID_PATTERN, description="The flow id")]
+
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 1000
+
+
+def service_of(http: Request) -> FlowService:
+    return FlowService(http.app.state.db)
+
+
+@router.post("", response_model=PopulatedFlow, status_code=status.HTTP_201_CREATED, summary="Create a flow")
+async def create_flow(body: CreateFlowRequest, http: Request) -> Response:
+    flow = await service_of(http).create(principal_of(http), body)
+    return ApJSONResponse(flow, status_code=status.HTTP_201_CREATED)
+
+
+@router.get("", response_model=SeekPageFlows, summary="List flows of a project")
+async def list_flows(
+    http: Request,
+    projectId: str = Query(...),
+    limit: int = Query(DEFAULT_PAGE_SIZE, ge=1),
+    cursor: str | None = Query(None),
+    folderId: str | None = Query(None),
+    status: list[FlowStatus] | None = Query(None),
+    name: str | None = Query(None),
+    externalIds: list[str] | None = Query(None),
+    connectionExternalIds: list[str] | None = Query(None),
+    versionState: FlowVersionState | None = Query(None),
+) -> Response:
+    body = await service_of(http).list(
+        principal_of(http),
+        project_id=projectId,
+        limit=min(limit, MAX_PAGE_SIZE),
+        cursor=cursor,
+        folder_id=folderId,
+        statuses=[s.value for s in status] if status else None,
+        name=name,
+        external_ids=externalIds,
+        connection_external_ids=connectionExternalIds,
+        version_state=versionState.value if versionState else None,
+    )
+    return ApJSONResponse(body)
+
+
+@router.get("/count", response_model=int, summary="Count the flows of a project")
+async def count_flows(http: Request, projectId: str = Query(...)) -> Response:
+    return ApJSONResponse(await service_of(http).count(principal_of(http), projectId))
+
+
+@router.get("/{id}", response_model=PopulatedFlow, summary="Get a flow")
+async def get_flow(id: FlowId, http: Request, versionId: str | None = Query(None)) -> Response:
+    return ApJSONResponse(await service_of(http).get(principal_of(http), id, versionId))
+
+
+@router.post("/{id}", response_model=PopulatedFlow, summary="Apply an operation to a flow")
+async def update_flow(id: FlowId, http: Request, body: Annotated[FlowOperationRequest, Body()]) -> Response:
+    return ApJSONResponse(await service_of(http).apply(principal_of(http), id, body))
+
+
+@router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, summary="Delete a flow")
+async def delete_flow(id: FlowId, http: Request) -> Response:
+    await service_of(http).delete(principal_of(http), id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

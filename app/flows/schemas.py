@@ -1,0 +1,335 @@
+"""Request and response shapes of `/v1/flows`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class FlowStatus(StrEnum):
+    ENABLED = "ENABLED"
+    DISABLED = "DISABLED"
+
+
+class FlowOperationStatus(StrEnum):
+    NONE = "NONE"
+    DELETING = "DELETING"
+    ENABLING = "ENABLING"
+    DISABLING = "DISABLING"
+
+
+class FlowVersionState(StrEnum):
+    DRAFT = "DRAFT"
+    LOCKED = "LOCKED"
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class CreateFlowRequest(_Request):
+    displayName: str
+    projectId: str
+    folderId: str | None = None
+    folderName: str | None = None
+    externalId: str | None = None
+    metadata: dict[str, Any] | None = None
+    templateId: str | None = None
+
+
+# --- responses (documented shapes; bodies are built as dicts on the hot path)
+
+
+class FlowVersionBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    created: str
+    updated: str
+    flowId: str
+    displayName: str
+    trigger: dict[str, Any]
+    valid: bool
+    agentIds: list[str]
+    state: FlowVersionState
+    connectionIds: list[str]
+    notes: list[dict[str, Any]]
+    updatedBy: str | None
+    schemaVersion: str | None
+    backupFiles: dict[str, Any] | None
+
+
+class PopulatedFlow(BaseModel):
+    id: str
+    created: str
+    updated: str
+    projectId: str
+    externalId: str
+    status: FlowStatus
+    operationStatus: FlowOperationStatus
+    version: FlowVersionBody
+    ownerId: str | None
+    folderId: str | None
+    publishedVersionId: str | None
+    metadata: dict[str, Any] | None
+    timeSavedPerRun: int | None
+    templateId: str | None
+    triggerSource: dict[str, Any] | None
+
+
+class SeekPageFlows(BaseModel):
+    data: list[PopulatedFlow]
+    next: str | None
+    previous: str | None
+
+
+def populated_flow_body(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "created": row["created_iso"],
+        "updated": row["updated_iso"],
+        "projectId": row["project_id"],
+        "externalId": row["external_id"],
+        "status": row["status"],
+        "operationStatus": row["operation_status"],
+        "version": {
+            "id": row["v_id"],
+            "created": row["v_created_iso"],
+            "updated": row["v_updated_iso"],
+            "flowId": row["id"],
+            "displayName": row["v_display_name"],
+            "trigger": row["v_trigger"],
+            "valid": row["v_valid"],
+            "agentIds": list(row["v_agent_ids"]),
+            "state": row["v_state"],
+            "connectionIds": list(row["v_connection_ids"]),
+            "notes": row["v_notes"],
+            "updatedBy": row["v_updated_by"],
+            "schemaVersion": row["v_schema_version"],
+            "backupFiles": row["v_backup_files"],
+        },
+        "ownerId": row["owner_id"],
+        "folderId": row["folder_id"],
+        "publishedVersionId": row["published_version_id"],
+        "metadata": row["metadata"],
+        "timeSavedPerRun": row["time_saved_per_run"],
+        "templateId": row["template_id"],
+        "triggerSource": row["trigger_source"],
+    }
+
+
+# --- steps as clients send them (validity is recomputed by the server; extra keys are kept)
+
+
+class _Step(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: NonEmpty
+    displayName: str
+    settings: dict[str, Any]
+    valid: bool | None = None
+
+
+class ActionIn(_Step):
+    type: Literal["PIECE", "CODE", "LOOP_ON_ITEMS", "ROUTER"]
+    skip: bool | None = None
+    nextAction: ActionIn | None = None
+    firstLoopAction: ActionIn | None = None
+    children: list[ActionIn | None] | None = None
+
+
+class TriggerIn(_Step):
+    type: Literal["EMPTY", "PIECE_TRIGGER"]
+    nextAction: ActionIn | None = None
+
+
+def step_json(step: BaseModel) -> dict[str, Any]:
+    return step.model_dump(mode="json", exclude_none=False, exclude_unset=True)
+
+
+# --- operations: `POST /v1/flows/{id}` takes one `{type, request}`
+
+
+class StepLocation(StrEnum):
+    AFTER = "AFTER"
+    INSIDE_LOOP = "INSIDE_LOOP"
+    INSIDE_BRANCH = "INSIDE_BRANCH"
+
+
+class NotePosition(BaseModel):
+    x: float
+    y: float
+
+
+class NoteSize(BaseModel):
+    width: float
+    height: float
+
+
+class NoteRequest(_Request):
+    id: NonEmpty
+    content: str
+    color: str
+    position: NotePosition
+    size: NoteSize
+
+
+class DeleteNoteRequest(_Request):
+    id: NonEmpty
+
+
+class ChangeNameRequest(_Request):
+    displayName: str
+
+
+class AddActionRequest(_Request):
+    parentStep: NonEmpty
+    stepLocationRelativeToParent: StepLocation | None = None
+    branchIndex: Annotated[int, Field(ge=0)] | None = None
+    action: ActionIn
+
+
+class DeleteActionRequest(_Request):
+    names: list[str]
+
+
+class MoveActionRequest(_Request):
+    name: NonEmpty
+    newParentStep: NonEmpty
+    stepLocationRelativeToNewParent: StepLocation | None = None
+    branchIndex: Annotated[int, Field(ge=0)] | None = None
+
+
+class DuplicateStepRequest(_Request):
+    stepName: NonEmpty
+
+
+class SetSkipActionRequest(_Request):
+    names: list[str]
+    skip: bool
+
+
+class AddBranchRequest(_Request):
+    branchIndex: Annotated[int, Field(ge=0)]
+    stepName: NonEmpty
+    conditions: list[list[dict[str, Any]]] | None = None
+    branchName: str
+
+
+class BranchRequest(_Request):
+    branchIndex: Annotated[int, Field(ge=0)]
+    stepName: NonEmpty
+
+
+class MoveBranchRequest(_Request):
+    sourceBranchIndex: Annotated[int, Field(ge=0)]
+    targetBranchIndex: Annotated[int, Field(ge=0)]
+    stepName: NonEmpty
+
+
+class LockAndPublishRequest(_Request):
+    status: FlowStatus | None = None
+
+
+class ChangeStatusRequest(_Request):
+    status: FlowStatus
+
+
+class ChangeFolderRequest(_Request):
+    folderId: str | None = None
+
+
+class ImportFlowRequest(_Request):
+    displayName: str
+    trigger: TriggerIn
+    schemaVersion: str | None = None
+    notes: list[NoteRequest] | None = None
+
+
+class UpdateMetadataRequest(_Request):
+    metadata: dict[str, Any] | None = None
+
+
+class UseAsDraftRequest(_Request):
+    versionId: NonEmpty
+
+
+class LockFlowRequest(_Request):
+    pass
+
+
+class UpdateMinutesSavedRequest(_Request):
+    timeSavedPerRun: Annotated[int, Field(ge=0)] | None = None
+
+
+class UpdateOwnerRequest(_Request):
+    ownerId: NonEmpty
+
+
+class SampleDataFileType(StrEnum):
+    INPUT = "INPUT"
+    OUTPUT = "OUTPUT"
+
+
+class SaveSampleDataRequest(_Request):
+    stepName: NonEmpty
+    payload: Any = None
+    type: SampleDataFileType = SampleDataFileType.OUTPUT
+    dataType: str | None = None
+
+
+class SampleDataSettings(_Request):
+    sampleDataFileId: str | None = None
+    sampleDataInputFileId: str | None = None
+    lastTestDate: str | None = None
+
+
+class UpdateSampleDataInfoRequest(_Request):
+    stepName: NonEmpty
+    sampleDataSettings: SampleDataSettings
+
+
+def _operation(name: str, request: Any) -> Any:
+    return type(
+        f"{name.title().replace('_', '')}Operation",
+        (_Request,),
+        {"__annotations__": {"type": Literal[name], "request": request}},  # type: ignore[valid-type]
+    )
+
+
+OPERATION_REQUESTS: dict[str, Any] = {
+    "CHANGE_NAME": ChangeNameRequest,
+    "UPDATE_TRIGGER": TriggerIn,
+    "ADD_ACTION": AddActionRequest,
+    "UPDATE_ACTION": ActionIn,
+    "DELETE_ACTION": DeleteActionRequest,
+    "MOVE_ACTION": MoveActionRequest,
+    "DUPLICATE_ACTION": DuplicateStepRequest,
+    "SET_SKIP_ACTION": SetSkipActionRequest,
+    "ADD_BRANCH": AddBranchRequest,
+    "DELETE_BRANCH": BranchRequest,
+    "DUPLICATE_BRANCH": BranchRequest,
+    "MOVE_BRANCH": MoveBranchRequest,
+    "LOCK_AND_PUBLISH": LockAndPublishRequest,
+    "LOCK_FLOW": LockFlowRequest,
+    "USE_AS_DRAFT": UseAsDraftRequest,
+    "CHANGE_STATUS": ChangeStatusRequest,
+    "CHANGE_FOLDER": ChangeFolderRequest,
+    "IMPORT_FLOW": ImportFlowRequest,
+    "UPDATE_METADATA": UpdateMetadataRequest,
+    "UPDATE_MINUTES_SAVED": UpdateMinutesSavedRequest,
+    "UPDATE_OWNER": UpdateOwnerRequest,
+    "ADD_NOTE": NoteRequest,
+    "UPDATE_NOTE": NoteRequest,
+    "DELETE_NOTE": DeleteNoteRequest,
+    "SAVE_SAMPLE_DATA": SaveSampleDataRequest,
+    "UPDATE_SAMPLE_DATA_INFO": UpdateSampleDataInfoRequest,
+}
+
+_OPERATION_MODELS = tuple(_operation(name, request) for name, request in OPERATION_REQUESTS.items())
+FlowOperationRequest = Annotated[Union[_OPERATION_MODELS], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
