@@ -171,12 +171,25 @@ class NoteSize(BaseModel):
     height: float
 
 
+class NoteColor(StrEnum):
+    ORANGE = "orange"
+    RED = "red"
+    GREEN = "green"
+    BLUE = "blue"
+    PURPLE = "purple"
+    YELLOW = "yellow"
+
+
 class NoteRequest(_Request):
     id: NonEmpty
     content: str
-    color: str
+    color: NoteColor
     position: NotePosition
     size: NoteSize
+
+
+class UpdateNoteRequest(NoteRequest):
+    ownerId: str | None = None
 
 
 class DeleteNoteRequest(_Request):
@@ -283,15 +296,16 @@ class SaveSampleDataRequest(_Request):
     dataType: str | None = None
 
 
-class SampleDataSettings(_Request):
+class SampleDataSettings(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
     sampleDataFileId: str | None = None
     sampleDataInputFileId: str | None = None
-    lastTestDate: str | None = None
 
 
 class UpdateSampleDataInfoRequest(_Request):
     stepName: NonEmpty
-    sampleDataSettings: SampleDataSettings
+    sampleDataSettings: SampleDataSettings | None
 
 
 def _operation(name: str, request: Any) -> Any:
@@ -325,7 +339,7 @@ OPERATION_REQUESTS: dict[str, Any] = {
     "UPDATE_MINUTES_SAVED": UpdateMinutesSavedRequest,
     "UPDATE_OWNER": UpdateOwnerRequest,
     "ADD_NOTE": NoteRequest,
-    "UPDATE_NOTE": NoteRequest,
+    "UPDATE_NOTE": UpdateNoteRequest,
     "DELETE_NOTE": DeleteNoteRequest,
     "SAVE_SAMPLE_DATA": SaveSampleDataRequest,
     "UPDATE_SAMPLE_DATA_INFO": UpdateSampleDataInfoRequest,

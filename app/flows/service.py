@@ -4,6 +4,7 @@ the flow row is locked for every operation, so concurrent operations on one flow
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from app.auth import Principal
@@ -13,13 +14,16 @@ from app.flows import steps
 from app.flows.repository import FlowExternalIdTaken, FlowRepository
 from app.flows.schemas import (
     CreateFlowRequest,
-    NoteRequest,
     populated_flow_body,
     step_json,
 )
 from app.flows.triggers import trigger_source
 from app.ids import new_id
 from app.pagination import decode_cursor
+
+# The flow schema version new versions are written in (the real server's LATEST_FLOW_SCHEMA_VERSION
+# for the step shapes implemented here, with `lastUpdatedDate` on every step).
+LATEST_FLOW_SCHEMA_VERSION = "18"
 
 # Operations on the flow row; every other one edits the newest version's content.
 FLOW_LEVEL_OPERATIONS = {
@@ -144,7 +148,7 @@ class FlowService:
                     "agent_ids": [],
                     "notes": [],
                     "updated_by": principal.owner_id,
-                    "schema_version": None,
+                    "schema_version": LATEST_FLOW_SCHEMA_VERSION,
                     "backup_files": None,
                 }
             )
@@ -255,7 +259,7 @@ class FlowService:
         values: dict[str, Any] = {}
         notes: list[dict[str, Any]] = list(latest["notes"] or [])
         try:
-            trigger = self._edit_tree(kind, request, trigger, values, notes)
+            trigger = self._edit_tree(kind, request, trigger, values, notes, principal.owner_id)
             steps.check_names(trigger)
         except steps.StepError as exc:
             raise FlowOperationInvalid(str(exc)) from None
@@ -264,7 +268,7 @@ class FlowService:
         values.update(
             {
                 "trigger": trigger,
-                "valid": steps.refresh_validity(trigger),
+                "valid": steps.version_is_valid(trigger),
                 "connection_ids": steps.connection_external_ids(trigger),
                 "notes": notes,
                 "updated_by": principal.owner_id,
@@ -284,27 +288,39 @@ class FlowService:
         await flows.update_flow(flow_id, {})
 
     def _edit_tree(
-        self, kind: str, request: Any, trigger: dict[str, Any], values: dict[str, Any], notes: list[dict[str, Any]]
+        self,
+        kind: str,
+        request: Any,
+        trigger: dict[str, Any],
+        values: dict[str, Any],
+        notes: list[dict[str, Any]],
+        user_id: str | None,
     ) -> dict[str, Any]:
         """Apply a version-level operation to a copy of the tree; returns the new tree and fills
-        `values` with other version columns to change."""
-        import copy
-
+        `values` with other version columns to change (and `notes` in place)."""
         trigger = copy.deepcopy(trigger)
         if kind == "CHANGE_NAME":
             values["display_name"] = request.displayName
         elif kind == "UPDATE_TRIGGER":
             trigger = steps.update_trigger(trigger, step_json(request))
         elif kind == "ADD_ACTION":
-            location = (request.stepLocationRelativeToParent or "AFTER").__str__()
-            steps.add_action(trigger, request.parentStep, location, request.branchIndex, step_json(request.action))
+            location = request.stepLocationRelativeToParent
+            steps.add_action(
+                trigger,
+                request.parentStep,
+                location.value if location else None,
+                request.branchIndex,
+                step_json(request.action),
+            )
         elif kind == "UPDATE_ACTION":
             steps.update_action(trigger, step_json(request))
         elif kind == "DELETE_ACTION":
             steps.delete_actions(trigger, request.names)
         elif kind == "MOVE_ACTION":
-            location = (request.stepLocationRelativeToNewParent or "AFTER").__str__()
-            steps.move_action(trigger, request.name, request.newParentStep, location, request.branchIndex)
+            location = request.stepLocationRelativeToNewParent
+            steps.move_action(
+                trigger, request.name, request.newParentStep, location.value if location else None, request.branchIndex
+            )
         elif kind == "DUPLICATE_ACTION":
             steps.duplicate_action(trigger, request.stepName)
         elif kind == "SET_SKIP_ACTION":
@@ -318,38 +334,35 @@ class FlowService:
         elif kind == "MOVE_BRANCH":
             steps.move_branch(trigger, request.stepName, request.sourceBranchIndex, request.targetBranchIndex)
         elif kind == "IMPORT_FLOW":
-            trigger = steps.update_trigger({}, step_json(request.trigger))
-            trigger["nextAction"] = step_json(request.trigger).get("nextAction")
-            for step in steps.iter_steps(trigger):
-                if step.get("type") == "ROUTER":
-                    steps.normalize_router(step)
+            trigger = steps.import_trigger(step_json(request.trigger))
             values["display_name"] = request.displayName
-            values["schema_version"] = request.schemaVersion
-            if request.notes is not None:
-                notes[:] = [_note(note, None) for note in request.notes]
-        elif kind in ("ADD_NOTE", "UPDATE_NOTE"):
-            _upsert_note(notes, request, adding=kind == "ADD_NOTE")
+            notes[:] = [_new_note(note, user_id) for note in request.notes or []]
+        elif kind == "ADD_NOTE":
+            notes.append(_new_note(request, user_id))
+        elif kind == "UPDATE_NOTE":
+            changes = request.model_dump(mode="json", exclude_unset=True)
+            notes[:] = [
+                {**note, **changes, "updatedAt": steps.now_iso()} if note.get("id") == request.id else note
+                for note in notes
+            ]
         elif kind == "DELETE_NOTE":
-            if not any(note["id"] == request.id for note in notes):
-                raise steps.StepError(f"Note {request.id} not found")
-            notes[:] = [note for note in notes if note["id"] != request.id]
+            notes[:] = [note for note in notes if note.get("id") != request.id]
         elif kind == "SAVE_SAMPLE_DATA":
             field = "sampleDataInputFileId" if request.type == "INPUT" else "sampleDataFileId"
-
-            def save(settings: dict[str, Any]) -> None:
-                sample = dict(settings.get("sampleData") or {})
-                sample[field] = new_id()
-                sample["lastTestDate"] = steps.now_iso()
-                settings["sampleData"] = sample
-
-            steps.update_step_settings(trigger, request.stepName, save)
+            steps.set_sample_data(
+                trigger,
+                request.stepName,
+                lambda sample: {**(sample or {}), field: new_id(), "lastTestDate": steps.now_iso()},
+            )
         elif kind == "UPDATE_SAMPLE_DATA_INFO":
-            info = request.sampleDataSettings.model_dump(exclude_unset=True)
-
-            def update_info(settings: dict[str, Any]) -> None:
-                settings["sampleData"] = {**(settings.get("sampleData") or {}), **info}
-
-            steps.update_step_settings(trigger, request.stepName, update_info)
+            info = request.sampleDataSettings
+            steps.set_sample_data(
+                trigger,
+                request.stepName,
+                lambda _: (
+                    None if info is None else {**info.model_dump(exclude_unset=True), "lastTestDate": steps.now_iso()}
+                ),
+            )
         else:  # pragma: no cover - the request schema admits no other type
             raise steps.StepError(f"Unknown operation {kind}")
         return trigger
@@ -379,27 +392,11 @@ class FlowService:
         return None
 
 
-def _note(note: NoteRequest, existing: dict[str, Any] | None) -> dict[str, Any]:
+def _new_note(note: Any, owner_id: str | None) -> dict[str, Any]:
     now = steps.now_iso()
     return {
-        "id": note.id,
-        "content": note.content,
-        "color": note.color,
-        "position": note.position.model_dump(),
-        "size": note.size.model_dump(),
-        "createdAt": existing["createdAt"] if existing else now,
+        **note.model_dump(mode="json", exclude={"ownerId"}),
+        "ownerId": owner_id,
+        "createdAt": now,
         "updatedAt": now,
-        "ownerId": existing.get("ownerId") if existing else None,
     }
-
-
-def _upsert_note(notes: list[dict[str, Any]], request: NoteRequest, *, adding: bool) -> None:
-    for index, note in enumerate(notes):
-        if note["id"] == request.id:
-            if adding:
-                raise steps.StepError(f"Note {request.id} already exists")
-            notes[index] = _note(request, note)
-            return
-    if not adding:
-        raise steps.StepError(f"Note {request.id} not found")
-    notes.append(_note(request, None))

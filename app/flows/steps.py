@@ -2,8 +2,10 @@
 actions; a LOOP_ON_ITEMS action holds a chain in `firstLoopAction`; a ROUTER holds one chain (or
 null) per branch in `children`, beside `settings.branches`.
 
-Pure functions: they read and rewrite the tree and know nothing of HTTP or the database. Errors
-are `StepError`s, which the service turns into the API's error body.
+Pure functions that follow the real server's `flowOperations` (packages/shared .../operations):
+what it ignores (an unknown name to delete or skip, a branch move onto the fallback) is ignored
+here too; what it refuses, or what would break the tree (two steps of one name, a step moved
+inside itself), is a `StepError`, which the service answers as FLOW_OPERATION_INVALID.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ TRIGGER_TYPES = ("EMPTY", "PIECE_TRIGGER")
 ACTION_TYPES = ("PIECE", "CODE", "LOOP_ON_ITEMS", "ROUTER")
 TRIGGER_NAME = "trigger"
 _STEP_NAME = re.compile(r"^step_(\d+)$")
-_CONNECTION_REF = re.compile(r"\{\{\s*connections\[\s*['\"]([^'\"]+)['\"]\s*\]\s*\}\}")
+# `{{connections['a']}}`, and `{{connections['a','b']}}` for several.
+_CONNECTION_REF = re.compile(r"\{\{\s*connections\[([^\]]*)\]\s*\}\}")
+_QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
+EMPTY_CONDITION = {"firstValue": "", "secondValue": "", "operator": "TEXT_CONTAINS", "caseSensitive": False}
+_SINGLE_VALUE_OPERATORS = {
+    "EXISTS", "DOES_NOT_EXIST", "BOOLEAN_IS_TRUE", "BOOLEAN_IS_FALSE", "LIST_IS_EMPTY", "LIST_IS_NOT_EMPTY",
+}  # fmt: skip
 
 
 class StepError(Exception):
@@ -116,7 +124,8 @@ def connection_external_ids(trigger: Step) -> list[str]:
         auth = ((step.get("settings") or {}).get("input") or {}).get("auth")
         if isinstance(auth, str):
             for match in _CONNECTION_REF.finditer(auth):
-                found[match.group(1)] = None
+                for quoted in _QUOTED.finditer(match.group(1)):
+                    found[quoted.group(1)] = None
     return list(found)
 
 
@@ -131,44 +140,12 @@ def piece_names(trigger: Step) -> list[str]:
     return list(names)
 
 
-def _filled(value: Any) -> bool:
-    return isinstance(value, str) and value.strip() != ""
-
-
-def _step_is_valid(step: Step) -> bool:
-    """What can be checked without the pieces' metadata: the fields each step type needs."""
-    settings = step.get("settings") or {}
-    kind = step.get("type")
-    if kind == "EMPTY":
-        return False
-    if kind == "PIECE_TRIGGER":
-        return all(_filled(settings.get(k)) for k in ("pieceName", "pieceVersion", "triggerName"))
-    if kind == "PIECE":
-        return all(_filled(settings.get(k)) for k in ("pieceName", "pieceVersion", "actionName"))
-    if kind == "CODE":
-        source = settings.get("sourceCode") or {}
-        return _filled(source.get("code")) and isinstance(source.get("packageJson"), str)
-    if kind == "LOOP_ON_ITEMS":
-        return _filled(settings.get("items"))
-    if kind == "ROUTER":
-        branches = settings.get("branches") or []
-        children = step.get("children") or []
-        return (
-            len(branches) >= 2
-            and len(children) == len(branches)
-            and branches[-1].get("branchType") == "FALLBACK"
-            and all(b.get("branchType") == "CONDITION" for b in branches[:-1])
-        )
-    return False
-
-
-def refresh_validity(trigger: Step) -> bool:
-    """Recompute every step's `valid`; the version is valid when every step is."""
-    all_valid = True
-    for step in iter_steps(trigger):
-        step["valid"] = _step_is_valid(step)
-        all_valid = all_valid and step["valid"]
-    return all_valid
+def version_is_valid(trigger: Step) -> bool:
+    """Every step valid, a skipped action counting as valid (it will not run)."""
+    return all(
+        step.get("valid") is True or (step.get("type") in ACTION_TYPES and step.get("skip") is True)
+        for step in iter_steps(trigger)
+    )
 
 
 def check_names(trigger: Step) -> None:
@@ -180,7 +157,64 @@ def check_names(trigger: Step) -> None:
         seen.add(name)
 
 
-# --- building steps from requests
+# --- a step's own validity: what can be checked without the pieces' metadata
+
+
+def _filled(value: Any) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _condition_is_complete(condition: Any) -> bool:
+    if not isinstance(condition, dict) or not _filled(condition.get("firstValue")):
+        return False
+    return condition.get("operator") in _SINGLE_VALUE_OPERATORS or _filled(condition.get("secondValue"))
+
+
+def _settings_are_complete(step: Step) -> bool:
+    settings = step.get("settings")
+    if not isinstance(settings, dict):
+        return False
+    kind = step.get("type")
+    if kind == "EMPTY":
+        return False
+    if kind == "PIECE_TRIGGER":
+        return all(_filled(settings.get(k)) for k in ("pieceName", "pieceVersion", "triggerName")) and isinstance(
+            settings.get("input"), dict
+        )
+    if kind == "PIECE":
+        return all(_filled(settings.get(k)) for k in ("pieceName", "pieceVersion", "actionName")) and isinstance(
+            settings.get("input"), dict
+        )
+    if kind == "CODE":
+        source = settings.get("sourceCode") or {}
+        return _filled(source.get("code")) and _filled(source.get("packageJson"))
+    if kind == "LOOP_ON_ITEMS":
+        return _filled(settings.get("items"))
+    if kind == "ROUTER":
+        branches = settings.get("branches")
+        if not isinstance(branches, list) or not branches:
+            return False
+        for branch in branches:
+            if not isinstance(branch, dict) or not isinstance(branch.get("branchName"), str):
+                return False
+            if branch.get("branchType") == "CONDITION":
+                groups = branch.get("conditions")
+                if not isinstance(groups, list) or not groups:
+                    return False
+                if not all(isinstance(g, list) and g and all(_condition_is_complete(c) for c in g) for g in groups):
+                    return False
+            elif branch.get("branchType") != "FALLBACK":
+                return False
+        return settings.get("executionType") in ("EXECUTE_ALL_MATCH", "EXECUTE_FIRST_MATCH")
+    return False
+
+
+def _judge(step: Step, claimed: Any) -> None:
+    """A step is valid when the client does not say otherwise and its settings are complete."""
+    step["valid"] = claimed is not False and _settings_are_complete(step)
+
+
+# --- building steps
 
 
 def empty_trigger() -> Step:
@@ -194,90 +228,154 @@ def empty_trigger() -> Step:
     }
 
 
-def normalize_router(step: Step) -> None:
-    """A router has one child slot per branch."""
-    branches = (step.get("settings") or {}).get("branches") or []
-    children = list(step.get("children") or [])
-    children = children[: len(branches)] + [None] * (len(branches) - len(children))
-    step["children"] = children
+def _new_action(request: Step, next_action: Step | None) -> Step:
+    """A step made from a client's action: inner chains are not taken (a router starts with empty
+    branches, a loop with an empty body), as on the real server."""
+    action: Step = {
+        "name": request["name"],
+        "displayName": request.get("displayName"),
+        "type": request["type"],
+        "settings": copy.deepcopy(request.get("settings") or {}),
+        "lastUpdatedDate": now_iso(),
+        "nextAction": next_action,
+    }
+    if "skip" in request and request["skip"] is not None:
+        action["skip"] = request["skip"]
+    for key, value in request.items():  # unknown keys the client keeps on its steps
+        if key not in action and key not in ("valid", "firstLoopAction", "children", "nextAction"):
+            action[key] = copy.deepcopy(value)
+    if action["type"] == "ROUTER":
+        branches = action["settings"].get("branches")
+        action["children"] = [None] * (len(branches) if isinstance(branches, list) else 0)
+    _judge(action, request.get("valid"))
+    return action
 
 
-def _stamp(step: Step) -> Step:
-    step["lastUpdatedDate"] = now_iso()
-    return step
+def _strip(step: Step) -> Step:
+    """The step alone: no successor, no inner chains."""
+    alone = {k: v for k, v in step.items() if k not in ("nextAction", "firstLoopAction", "children")}
+    return alone
 
 
 # --- operations on the tree
 
 
-def update_trigger(trigger: Step, new_trigger: Step) -> Step:
-    replacement = _stamp(copy.deepcopy(new_trigger))
-    replacement["nextAction"] = trigger.get("nextAction")
-    return replacement
+def update_trigger(trigger: Step, request: Step) -> Step:
+    if request.get("name") != trigger.get("name"):
+        raise StepError(f"Step {request.get('name')} not found")
+    kept_sample = (trigger.get("settings") or {}).get("sampleData") if trigger.get("type") == "PIECE_TRIGGER" else None
+    settings = copy.deepcopy(request.get("settings") or {})
+    if request.get("type") == "PIECE_TRIGGER":
+        settings.pop("sampleData", None)
+        if kept_sample is not None:
+            settings["sampleData"] = kept_sample
+    new: Step = {
+        "name": request["name"],
+        "displayName": request.get("displayName"),
+        "type": request["type"],
+        "settings": settings,
+        "lastUpdatedDate": now_iso(),
+        "nextAction": trigger.get("nextAction"),
+    }
+    _judge(new, request.get("valid"))
+    return new
 
 
-def add_action(trigger: Step, parent_name: str, location: str, branch_index: int | None, action: Step) -> None:
+def add_action(trigger: Step, parent_name: str, location: str | None, branch_index: int | None, action: Step) -> None:
     parent = find_step(trigger, parent_name)
     if action["name"] in step_names(trigger):
         raise StepError(f"Step name {action['name']} is already used")
-    new = _stamp(copy.deepcopy(action))
-    for inner in iter_steps(new):
-        if inner is not new and inner["name"] in step_names(trigger):
-            raise StepError(f"Step name {inner['name']} is already used")
-    if new.get("type") == "ROUTER":
-        normalize_router(new)
-    _insert(parent, location, branch_index, new)
-
-
-def _insert(parent: Step, location: str, branch_index: int | None, chain: Step) -> None:
-    """Put `chain` (a step, and whatever follows it) at a location under `parent`; what was there
-    follows the end of the chain."""
-    last = chain
-    while last.get("nextAction"):
-        last = last["nextAction"]
-    if location == "AFTER":
-        last["nextAction"] = parent.get("nextAction")
-        parent["nextAction"] = chain
-    elif location == "INSIDE_LOOP":
-        if parent.get("type") != "LOOP_ON_ITEMS":
-            raise StepError(f"Step {parent['name']} is not a loop")
-        last["nextAction"] = parent.get("firstLoopAction")
-        parent["firstLoopAction"] = chain
-    elif location == "INSIDE_BRANCH":
-        if parent.get("type") != "ROUTER":
-            raise StepError(f"Step {parent['name']} is not a router")
-        children = parent.get("children") or []
-        if branch_index is None or not 0 <= branch_index < len(children):
-            raise StepError(f"Branch {branch_index} does not exist in step {parent['name']}")
-        last["nextAction"] = children[branch_index]
-        children[branch_index] = chain
+    kind = parent.get("type")
+    if kind == "LOOP_ON_ITEMS" and location == "INSIDE_LOOP":
+        parent["firstLoopAction"] = _new_action(action, parent.get("firstLoopAction"))
+    elif kind == "ROUTER" and location == "INSIDE_BRANCH" and branch_index is not None:
+        children = parent.setdefault("children", [])
+        if not 0 <= branch_index < len(children):
+            raise StepError(f"Branch {branch_index} not found in step {parent_name}")
+        children[branch_index] = _new_action(action, children[branch_index])
+    elif kind in ("LOOP_ON_ITEMS", "ROUTER") and location != "AFTER":
+        label = "Loop" if kind == "LOOP_ON_ITEMS" else "Router"
+        raise StepError(f"{label} step parent {location or 'undefined'} not found")
     else:
-        raise StepError(f"Unknown step location {location}")
+        # After a trigger, piece or code step the location is not looked at.
+        parent["nextAction"] = _new_action(action, parent.get("nextAction"))
 
 
-def update_action(trigger: Step, action: Step) -> None:
-    current = find_step(trigger, action["name"])
-    if current is trigger:
+def add_subtree(trigger: Step, parent_name: str, location: str, branch_index: int | None, subtree: Step) -> None:
+    """Add a step with its successors and inner chains (import, move, duplicate), one step at a time."""
+    add_action(trigger, parent_name, location, branch_index, _strip(subtree))
+    _add_inner(trigger, subtree)
+
+
+def _add_inner(trigger: Step, step: Step) -> None:
+    current: Step | None = step
+    while current:
+        if current.get("nextAction"):
+            add_action(trigger, current["name"], "AFTER", None, _strip(current["nextAction"]))
+        if current.get("type") == "LOOP_ON_ITEMS" and current.get("firstLoopAction"):
+            first = current["firstLoopAction"]
+            add_action(trigger, current["name"], "INSIDE_LOOP", None, _strip(first))
+            _add_inner(trigger, first)
+        if current.get("type") == "ROUTER":
+            for index, child in enumerate(current.get("children") or []):
+                if child:
+                    add_action(trigger, current["name"], "INSIDE_BRANCH", index, _strip(child))
+                    _add_inner(trigger, child)
+        current = current.get("nextAction")
+
+
+def import_trigger(request: Step) -> Step:
+    """A whole imported tree: the trigger, then every action added as the real server replays it."""
+    trigger = update_trigger({"name": request.get("name")}, {**request, "nextAction": None})
+    trigger["nextAction"] = None
+    _add_inner(trigger, request)
+    return trigger
+
+
+def update_action(trigger: Step, request: Step) -> None:
+    """Rebuild the named action from the request. Its type may change: a loop keeps its body and a
+    router its branches only while they stay a loop and a router."""
+    name = request["name"]
+    if name == trigger.get("name"):
         raise StepError("The trigger is changed with UPDATE_TRIGGER")
-    kept = {k: current.get(k) for k in ("nextAction", "firstLoopAction", "children") if k in current}
-    same_type = current.get("type") == action.get("type")
+    try:
+        current = find_step(trigger, name)
+    except StepError:
+        return  # the real server updates nothing and answers 200
+    kind = request["type"]
+    old_kind = current.get("type")
+    settings = copy.deepcopy(request.get("settings") or {})
+    if kind in ("CODE", "PIECE"):
+        settings.pop("sampleData", None)
+        old_sample = (current.get("settings") or {}).get("sampleData")
+        if old_kind == kind and old_sample is not None:
+            settings["sampleData"] = old_sample
+    rebuilt: Step = {
+        "name": name,
+        "displayName": request.get("displayName"),
+        "type": kind,
+        "settings": settings,
+        "lastUpdatedDate": now_iso(),
+        "nextAction": current.get("nextAction"),
+    }
+    if request.get("skip") is not None:
+        rebuilt["skip"] = request["skip"]
+    if kind == "LOOP_ON_ITEMS" and old_kind == "LOOP_ON_ITEMS":
+        rebuilt["firstLoopAction"] = current.get("firstLoopAction")
+    if kind == "ROUTER":
+        rebuilt["children"] = current.get("children") if old_kind == "ROUTER" else [None, None]
+    _judge(rebuilt, request.get("valid"))
     current.clear()
-    current.update(copy.deepcopy(action))
-    current["nextAction"] = kept.get("nextAction")
-    # The inner chains survive only while the step keeps its type.
-    if same_type and action.get("type") == "LOOP_ON_ITEMS":
-        current["firstLoopAction"] = kept.get("firstLoopAction")
-    if action.get("type") == "ROUTER":
-        if same_type:
-            current["children"] = kept.get("children") or []
-        normalize_router(current)
-    _stamp(current)
+    current.update(rebuilt)
 
 
-def _detach(trigger: Step, name: str) -> Step:
-    """Unhook the step named `name` from the tree (its inner chains go with it; what followed it
-    takes its place) and return it, without its `nextAction`."""
-    holder, key, index = _find_slot(trigger, name)
+def _detach(trigger: Step, name: str) -> Step | None:
+    """Unhook the step named `name` (its inner chains go with it; what followed it takes its place)
+    and return it without its `nextAction`; None when no action has that name."""
+    try:
+        holder, key, index = _find_slot(trigger, name)
+    except StepError:
+        return None
     step = _get(holder, key, index)
     assert step is not None
     _set(holder, key, index, step.get("nextAction"))
@@ -287,111 +385,150 @@ def _detach(trigger: Step, name: str) -> Step:
 
 def delete_actions(trigger: Step, names: list[str]) -> None:
     for name in names:
-        if name == trigger.get("name"):
-            raise StepError("The trigger cannot be deleted")
-        _detach(trigger, name)
+        _detach(trigger, name)  # unknown names (and the trigger) are passed over, as on the real server
 
 
-def move_action(trigger: Step, name: str, new_parent: str, location: str, branch_index: int | None) -> None:
-    if name == new_parent:
-        raise StepError("A step cannot be moved under itself")
+def move_action(trigger: Step, name: str, new_parent: str, location: str | None, branch_index: int | None) -> None:
     moving = find_step(trigger, name)
-    if any(inner.get("name") == new_parent for chain in _inner_chains(moving) for inner in iter_steps(chain)):
+    if moving is trigger:
+        raise StepError(f"Action {name} not found")
+    find_step(trigger, new_parent)
+    if new_parent in [inner["name"] for inner in iter_steps({**moving, "nextAction": None})]:
         raise StepError("A step cannot be moved inside itself")
     step = _detach(trigger, name)
-    _insert(find_step(trigger, new_parent), location, branch_index, _stamp(step))
+    assert step is not None
+    add_subtree(trigger, new_parent, location or "AFTER", branch_index, step)
 
 
-def _renamed_copy(trigger: Step, step: Step, *, with_next: bool) -> Step:
-    duplicate = copy.deepcopy(step)
-    if not with_next:
-        duplicate["nextAction"] = None
-    inner = list(iter_steps(duplicate))
-    for target, new_name in zip(inner, unused_names(trigger, len(inner)), strict=True):
-        target["name"] = new_name
-        _stamp(target)
-    return duplicate
+def _clone_with_new_names(trigger: Step, first: Step) -> Step:
+    """A copy of a chain whose steps get unused `step_N` names and " Copy" display names;
+    references between the copied steps (in `{{...}}` of their input) follow the new names, and
+    sample data is dropped."""
+    clone = copy.deepcopy(first)
+    steps = list(iter_steps(clone))
+    renames = dict(zip([s["name"] for s in steps], unused_names(trigger, len(steps)), strict=True))
+    for step in steps:
+        step["name"] = renames[step["name"]]
+        step["displayName"] = f"{step.get('displayName') or ''} Copy"
+        settings = step.get("settings") or {}
+        if "input" in settings:
+            settings["input"] = _rename_references(settings["input"], renames)
+        if settings.get("sampleData"):
+            settings["sampleData"] = {}
+    return clone
+
+
+def _rename_references(value: Any, renames: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return _rename_in_text(value, renames)
+    if isinstance(value, list):
+        return [_rename_references(item, renames) for item in value]
+    if isinstance(value, dict):
+        return {key: _rename_references(item, renames) for key, item in value.items()}
+    return value
+
+
+def _rename_in_text(text: str, renames: dict[str, str]) -> str:
+    def inside(match: re.Match[str]) -> str:
+        expression = match.group(0)
+        for old, new in renames.items():
+            expression = re.sub(rf"\b{re.escape(old)}\b", new, expression)
+        return expression
+
+    return re.sub(r"\{\{.*?\}\}", inside, text, flags=re.DOTALL)
 
 
 def duplicate_action(trigger: Step, name: str) -> None:
     original = find_step(trigger, name)
     if original is trigger:
-        raise StepError("The trigger cannot be duplicated")
-    duplicate = _renamed_copy(trigger, original, with_next=False)
-    duplicate["displayName"] = f"{original.get('displayName', '')} Copy".strip()
-    duplicate["nextAction"] = original.get("nextAction")
-    original["nextAction"] = duplicate
+        raise StepError(f"Action {name} not found")
+    clone = _clone_with_new_names(trigger, {**original, "nextAction": None})
+    add_subtree(trigger, name, "AFTER", None, clone)
 
 
 def set_skip(trigger: Step, names: list[str], skip: bool) -> None:
-    for name in names:
+    wanted = set(names)
+    for step in iter_steps(trigger):
+        if step.get("name") in wanted:
+            step["skip"] = skip
+
+
+def _router(trigger: Step, name: str) -> Step | None:
+    """The named router, with its branch list and children kept the same length; None when there
+    is no such router (branch operations then change nothing, as on the real server)."""
+    try:
         step = find_step(trigger, name)
-        if step is trigger:
-            raise StepError("The trigger cannot be skipped")
-        step["skip"] = skip
-
-
-def _router(trigger: Step, name: str) -> Step:
-    step = find_step(trigger, name)
+    except StepError:
+        return None
     if step.get("type") != "ROUTER":
-        raise StepError(f"Step {name} is not a router")
-    step.setdefault("settings", {}).setdefault("branches", [])
-    normalize_router(step)
+        return None
+    settings = step.setdefault("settings", {})
+    if not isinstance(settings.get("branches"), list):
+        settings["branches"] = []
+    children = list(step.get("children") or [])
+    size = len(settings["branches"])
+    step["children"] = children[:size] + [None] * (size - len(children))
     return step
-
-
-def _check_branch(router: Step, index: int, *, allow_end: bool = False) -> None:
-    limit = len(router["settings"]["branches"]) + (1 if allow_end else 0)
-    if not 0 <= index < limit:
-        raise StepError(f"Branch {index} does not exist in step {router['name']}")
 
 
 def add_branch(trigger: Step, name: str, index: int, branch_name: str, conditions: Any | None) -> None:
     router = _router(trigger, name)
-    branches = router["settings"]["branches"]
-    # Condition branches come before the fallback, which stays last.
-    _check_branch(router, index, allow_end=True)
-    if branches and branches[-1].get("branchType") == "FALLBACK" and index >= len(branches):
-        raise StepError("A branch cannot be added after the fallback branch")
-    branch = {"conditions": conditions if conditions is not None else [[]], "branchType": "CONDITION"}
-    branch["branchName"] = branch_name
-    branches.insert(index, branch)
+    if router is None:
+        return
+    branch = {
+        "conditions": conditions if conditions is not None else [[dict(EMPTY_CONDITION)]],
+        "branchType": "CONDITION",
+        "branchName": branch_name,
+    }
+    router["settings"]["branches"].insert(index, branch)
     router["children"].insert(index, None)
 
 
 def delete_branch(trigger: Step, name: str, index: int) -> None:
     router = _router(trigger, name)
-    _check_branch(router, index)
-    if router["settings"]["branches"][index].get("branchType") == "FALLBACK":
-        raise StepError("The fallback branch cannot be deleted")
+    if router is None or index >= len(router["children"]):
+        return
     del router["settings"]["branches"][index]
     del router["children"][index]
 
 
 def duplicate_branch(trigger: Step, name: str, index: int) -> None:
     router = _router(trigger, name)
-    _check_branch(router, index)
-    branches = router["settings"]["branches"]
-    if branches[index].get("branchType") == "FALLBACK":
-        raise StepError("The fallback branch cannot be duplicated")
-    branch = copy.deepcopy(branches[index])
-    branch["branchName"] = f"{branch.get('branchName', '')} Copy".strip()
+    if router is None or index >= len(router["children"]):
+        return
+    source = router["settings"]["branches"][index]
+    conditions = copy.deepcopy(source.get("conditions")) if source.get("branchType") == "CONDITION" else None
     child = router["children"][index]
-    branches.insert(index + 1, branch)
-    router["children"].insert(index + 1, _renamed_copy(trigger, child, with_next=True) if child else None)
+    clone = None
+    if child:
+        clone = _clone_with_new_names(trigger, child)
+        if conditions is not None:
+            renames = {old["name"]: new["name"] for old, new in zip(iter_steps(child), iter_steps(clone), strict=True)}
+            conditions = _rename_references(conditions, renames)
+    add_branch(trigger, name, index + 1, f"{source.get('branchName') or ''} Copy", conditions)
+    if clone is not None:
+        add_subtree(trigger, name, "INSIDE_BRANCH", index + 1, clone)
 
 
 def move_branch(trigger: Step, name: str, source: int, target: int) -> None:
     router = _router(trigger, name)
-    _check_branch(router, source)
-    _check_branch(router, target)
+    if router is None:
+        return
     branches = router["settings"]["branches"]
+    size = len(branches)
+    if source >= size or target >= size or source == target:
+        return
     if "FALLBACK" in (branches[source].get("branchType"), branches[target].get("branchType")):
-        raise StepError("The fallback branch stays last")
+        return
     branches.insert(target, branches.pop(source))
     router["children"].insert(target, router["children"].pop(source))
 
 
-def update_step_settings(trigger: Step, name: str, change: Callable[[dict[str, Any]], None]) -> None:
+def set_sample_data(trigger: Step, name: str, change: Callable[[dict[str, Any] | None], dict[str, Any] | None]) -> None:
     step = find_step(trigger, name)
-    change(step.setdefault("settings", {}))
+    settings = step.setdefault("settings", {})
+    updated = change(settings.get("sampleData"))
+    if updated is None:
+        settings.pop("sampleData", None)
+    else:
+        settings["sampleData"] = updated
