@@ -94,11 +94,22 @@ class FlowOperationInvalid(ActivepiecesError):
         super().__init__({"message": message})
 
 
-class PieceNotAllowed(ActivepiecesError):
-    """The project's plan allows only listed pieces (piecesFilterType ALLOWED)."""
+class PieceNotFound(ActivepiecesError):
+    """A piece the project cannot use (not in its ALLOWED list): the real server's answer for a
+    piece it cannot resolve."""
 
-    status_code = 400
-    code = "VALIDATION"
+    status_code = 404
+    code = "ENTITY_NOT_FOUND"
 
     def __init__(self, piece_name: str) -> None:
-        super().__init__({"message": f"Piece {piece_name} is not allowed in this project"})
+        super().__init__({"message": f"piece_metadata_not_found pieceName={piece_name}"})
+
+
+class FlowExternalIdAlreadyExists(ActivepiecesError):
+    """The project already has a flow with this externalId (the projects' rule, applied to flows)."""
+
+    status_code = 409
+    code = "FLOW_EXTERNAL_ID_ALREADY_EXISTS"
+
+    def __init__(self, external_id: str) -> None:
+        super().__init__({"externalId": external_id})

@@ -85,8 +85,10 @@ async def paginate(
     limit: int,
     cursor: Cursor | None,
 ) -> Page:
-    """Run `query` (already filtered) one page at a time. Result rows must expose `created`, `id`."""
+    """Run `query` (already filtered) one page at a time, newest `created` first (`created` is the
+    sort timestamp: a column the rows expose under its own name, beside `id`)."""
     key = tuple_(created, id_)
+    name = created.key
     if cursor is None or cursor.direction == "next":
         page_query = query.order_by(created.desc(), id_.desc())
         if cursor is not None:
@@ -101,19 +103,19 @@ async def paginate(
     if cursor is not None and cursor.direction == "prev":
         rows.reverse()
         has_previous = has_more
-        has_next = bool(rows) and await _any(conn, query.where(key < tuple_(rows[-1].created, rows[-1].id)))
+        has_next = bool(rows) and await _any(conn, query.where(key < tuple_(getattr(rows[-1], name), rows[-1].id)))
     else:
         has_next = has_more
         has_previous = (
             cursor is not None
             and bool(rows)
-            and await _any(conn, query.where(key > tuple_(rows[0].created, rows[0].id)))
+            and await _any(conn, query.where(key > tuple_(getattr(rows[0], name), rows[0].id)))
         )
 
     return Page(
         rows=rows,
-        next=Cursor("next", rows[-1].created, rows[-1].id).encode() if has_next else None,
-        previous=Cursor("prev", rows[0].created, rows[0].id).encode() if has_previous else None,
+        next=Cursor("next", getattr(rows[-1], name), rows[-1].id).encode() if has_next else None,
+        previous=Cursor("prev", getattr(rows[0], name), rows[0].id).encode() if has_previous else None,
     )
 
 

@@ -16,8 +16,9 @@ TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 FLOW_FIELDS = {
     "id", "created", "updated", "projectId", "externalId", "status", "operationStatus", "version", "ownerId",
-    "folderId", "publishedVersionId", "metadata", "timeSavedPerRun", "templateId", "triggerSource",
+    "folderId", "publishedVersionId", "metadata", "timeSavedPerRun", "templateId",
 }  # fmt: skip
+# `triggerSource` is there only while a flow is enabled.
 VERSION_FIELDS = {
     "id", "created", "updated", "flowId", "displayName", "trigger", "valid", "agentIds", "state", "connectionIds",
     "notes", "updatedBy", "schemaVersion", "backupFiles",
@@ -174,18 +175,18 @@ async def test_create_returns_the_populated_flow(tenant: Tenant) -> None:
     assert flow["projectId"] == project_id
     assert flow["externalId"] == flow["id"]
     assert (flow["status"], flow["operationStatus"]) == ("DISABLED", "NONE")
-    assert flow["ownerId"] == tenant.owner_id
+    # An API key is no user: the flow has no owner and the version no `updatedBy`, as on the real server.
+    assert flow["ownerId"] is None
     assert flow["folderId"] is None and flow["publishedVersionId"] is None
     assert flow["metadata"] is None and flow["timeSavedPerRun"] is None and flow["templateId"] is None
-    assert flow["triggerSource"] is None
     version = flow["version"]
     assert set(version) == VERSION_FIELDS
     assert ID_RE.match(version["id"]) and version["flowId"] == flow["id"]
     assert version["displayName"] == "Onboarding"
     assert (version["state"], version["valid"]) == ("DRAFT", False)
     assert version["connectionIds"] == [] and version["agentIds"] == [] and version["notes"] == []
-    assert version["updatedBy"] == tenant.owner_id
-    assert version["schemaVersion"] == "18" and version["backupFiles"] is None
+    assert version["updatedBy"] is None
+    assert version["schemaVersion"] == "17" and version["backupFiles"] is None
     trigger = version["trigger"]
     assert (trigger["name"], trigger["type"], trigger["valid"], trigger["settings"]) == ("trigger", "EMPTY", False, {})
     assert TS_RE.match(trigger["lastUpdatedDate"])
@@ -404,7 +405,7 @@ async def test_draft_publish_edit_and_use_as_draft(tenant: Tenant) -> None:
 
     republished = await operate(tenant, flow["id"], "LOCK_AND_PUBLISH", {"status": "DISABLED"})
     assert republished["publishedVersionId"] == v2 and republished["status"] == "DISABLED"
-    assert republished["triggerSource"] is None
+    assert "triggerSource" not in republished
 
 
 async def test_lock_flow_locks_without_publishing(tenant: Tenant) -> None:
@@ -437,7 +438,7 @@ async def test_change_status(tenant: Tenant) -> None:
     assert enabled["status"] == "ENABLED"
     assert enabled["triggerSource"]["schedule"]["cronExpression"] == "*/15 * * * *"
     disabled = await operate(tenant, flow["id"], "CHANGE_STATUS", {"status": "DISABLED"})
-    assert disabled["status"] == "DISABLED" and disabled["triggerSource"] is None
+    assert disabled["status"] == "DISABLED" and "triggerSource" not in disabled
     project = (await tenant.client.get(f"/v1/projects/{flow['projectId']}")).json()
     assert project["analytics"]["totalFlows"] == 1 and project["analytics"]["activeFlows"] == 0
 
@@ -734,8 +735,13 @@ async def test_piece_filter_allowed_refuses_other_pieces(tenant: Tenant) -> None
             "request": {"parentStep": "step_1", "action": piece_action("step_2", "@activepieces/piece-gmail")},
         },
     )
-    assert refused.status_code == 400
-    assert refused.json()["params"]["message"] == "Piece @activepieces/piece-gmail is not allowed in this project"
+    # The real server's answer for a piece the project cannot resolve.
+    assert refused.status_code == 404
+    assert refused.json() == {
+        "statusCode": 404,
+        "code": "ENTITY_NOT_FOUND",
+        "params": {"message": "piece_metadata_not_found pieceName=@activepieces/piece-gmail"},
+    }
     # Code steps are not pieces; NONE allows everything again.
     await operate(tenant, flow["id"], "ADD_ACTION", {"parentStep": "step_1", "action": code_action("step_2")})
     await tenant.client.post(f"/v1/projects/{project_id}", json={"plan": {"piecesFilterType": "NONE"}})
@@ -804,3 +810,167 @@ async def test_concurrent_operations_on_one_flow_lose_nothing(tenant: Tenant) ->
     assert [r.status_code for r in responses] == [200] * 20
     final = (await tenant.client.get(f"/v1/flows/{flow['id']}")).json()
     assert sorted(names(final["version"]["trigger"])[1:]) == sorted(f"step_{i}" for i in range(1, 21))
+
+
+# --- more of the real server's behaviour
+
+
+async def test_list_shows_published_versions_for_locked_and_orders_by_update(tenant: Tenant) -> None:
+    project_id = await personal_project_id(tenant)
+    never = await create_flow(tenant, displayName="Never published")
+    published = await create_flow(tenant, displayName="Published")
+    await import_flow(tenant, published["id"], chain(schedule_trigger(), code_action("step_1")), "Live")
+    await operate(tenant, published["id"], "LOCK_AND_PUBLISH", {})
+    draft = await operate(tenant, published["id"], "CHANGE_NAME", {"displayName": "Editing"})
+
+    locked = (await tenant.client.get("/v1/flows", params={"projectId": project_id, "versionState": "LOCKED"})).json()
+    assert [f["id"] for f in locked["data"]] == [published["id"]]
+    assert locked["data"][0]["version"]["id"] == draft["publishedVersionId"]
+    assert locked["data"][0]["version"]["displayName"] == "Live"
+    latest = (await tenant.client.get("/v1/flows", params={"projectId": project_id})).json()
+    assert [f["id"] for f in latest["data"]] == [published["id"], never["id"]]
+    assert latest["data"][0]["version"]["displayName"] == "Editing"
+    # Touching the older flow moves it to the top: lists are most recently updated first.
+    await operate(tenant, never["id"], "UPDATE_METADATA", {"metadata": {"touched": True}})
+    latest = (await tenant.client.get("/v1/flows", params={"projectId": project_id})).json()
+    assert [f["id"] for f in latest["data"]] == [never["id"], published["id"]]
+    # Name filters look at the newest version.
+    named = (await tenant.client.get("/v1/flows", params={"projectId": project_id, "name": "editing"})).json()
+    assert [f["id"] for f in named["data"]] == [published["id"]]
+
+
+async def test_folder_names_match_any_case_and_take_the_new_spelling(tenant: Tenant) -> None:
+    project_id = await personal_project_id(tenant)
+    first = await create_flow(tenant, folderName="marketing")
+    second = await create_flow(tenant, folderName="Marketing")
+    assert first["folderId"] == second["folderId"]
+    await create_flow(tenant)
+    count = await tenant.client.get("/v1/flows/count", params={"projectId": project_id, "folderId": first["folderId"]})
+    assert count.json() == 2
+    uncategorized = await tenant.client.get("/v1/flows/count", params={"projectId": project_id, "folderId": "NULL"})
+    assert uncategorized.json() == 1
+
+
+async def test_template_strips_connections_and_sample_data(tenant: Tenant) -> None:
+    flow = await create_flow(tenant, externalId="tmpl-1")
+    step = piece_action("step_1")
+    step["settings"]["input"]["auth"] = "{{connections.my_slack}}"
+    step["settings"]["sampleData"] = {"sampleDataFileId": "file-1"}
+    await import_flow(tenant, flow["id"], chain(schedule_trigger(), step), "Shareable")
+    response = await tenant.client.get(f"/v1/flows/{flow['id']}/template")
+    assert response.status_code == 200
+    template = response.json()
+    assert template["name"] == "Shareable" and template["type"] == "SHARED" and template["status"] == "PUBLISHED"
+    assert template["pieces"] == ["@activepieces/piece-schedule", "@activepieces/piece-slack"]
+    assert template["metadata"] == {"externalId": "tmpl-1"}
+    [version] = template["flows"]
+    shared_step = version["trigger"]["nextAction"]
+    assert shared_step["settings"]["input"]["auth"] == ""
+    assert "sampleData" not in shared_step["settings"]
+    missing = await tenant.client.get(f"/v1/flows/{'m' * 21}/template")
+    assert missing.status_code == 404
+
+
+async def test_versions_lock_and_notes_on_locked_versions(tenant: Tenant) -> None:
+    flow = await create_flow(tenant)
+    locked = await operate(tenant, flow["id"], "LOCK_FLOW", {})
+    note = {
+        "id": "n1",
+        "content": "c",
+        "color": "blue",
+        "position": {"x": 0, "y": 0},
+        "size": {"width": 1, "height": 1},
+    }
+    # Notes go on the newest version as it is, even locked.
+    noted = await operate(tenant, flow["id"], "ADD_NOTE", note)
+    assert noted["version"]["id"] == locked["version"]["id"] and noted["version"]["state"] == "LOCKED"
+    assert noted["version"]["notes"][0]["ownerId"] is None
+    # Locking a locked version makes a draft copy and locks that.
+    relocked = await operate(tenant, flow["id"], "LOCK_FLOW", {})
+    assert relocked["version"]["id"] != locked["version"]["id"] and relocked["version"]["state"] == "LOCKED"
+    assert relocked["version"]["notes"][0]["id"] == "n1"
+
+
+async def test_change_status_to_the_same_status_is_a_no_op(tenant: Tenant) -> None:
+    flow = await create_flow(tenant)
+    same = await operate(tenant, flow["id"], "CHANGE_STATUS", {"status": "DISABLED"})
+    assert same["status"] == "DISABLED"
+
+
+async def test_webhook_like_triggers_have_no_schedule(tenant: Tenant) -> None:
+    flow = await create_flow(tenant)
+    trigger = {
+        "name": "trigger",
+        "displayName": "Catch webhook",
+        "type": "PIECE_TRIGGER",
+        "settings": {
+            "pieceName": "@activepieces/piece-webhook",
+            "pieceVersion": "0.1.0",
+            "triggerName": "catch_webhook",
+            "input": {},
+            "propertySettings": {},
+        },
+    }
+    await import_flow(tenant, flow["id"], chain(trigger, code_action("step_1")))
+    published = await operate(tenant, flow["id"], "LOCK_AND_PUBLISH", {})
+    assert published["triggerSource"] == {"schedule": None}
+
+
+async def test_steps_judged_valid_only_when_complete_and_not_claimed_invalid(tenant: Tenant) -> None:
+    flow = await create_flow(tenant)
+    await operate(tenant, flow["id"], "UPDATE_TRIGGER", schedule_trigger())
+    incomplete = await operate(
+        tenant, flow["id"], "ADD_ACTION", {"parentStep": "trigger", "action": {**code_action("step_1"), "settings": {}}}
+    )
+    assert incomplete["version"]["trigger"]["nextAction"]["valid"] is False
+    assert incomplete["version"]["valid"] is False
+    # A skipped invalid action does not make the version invalid.
+    skipped = await operate(tenant, flow["id"], "SET_SKIP_ACTION", {"names": ["step_1"], "skip": True})
+    assert skipped["version"]["valid"] is True
+    claimed = await operate(tenant, flow["id"], "UPDATE_ACTION", {**code_action("step_1"), "valid": False})
+    assert claimed["version"]["trigger"]["nextAction"]["valid"] is False
+    fixed = await operate(tenant, flow["id"], "UPDATE_ACTION", code_action("step_1"))
+    assert fixed["version"]["trigger"]["nextAction"]["valid"] is True and fixed["version"]["valid"] is True
+
+
+async def test_update_action_may_change_the_type(tenant: Tenant) -> None:
+    flow = await create_flow(tenant)
+    await import_flow(tenant, flow["id"], chain(schedule_trigger(), loop_action("step_1")))
+    await operate(
+        tenant,
+        flow["id"],
+        "ADD_ACTION",
+        {"parentStep": "step_1", "stepLocationRelativeToParent": "INSIDE_LOOP", "action": code_action("step_2")},
+    )
+    as_router = await operate(tenant, flow["id"], "UPDATE_ACTION", {**router_action("step_1")})
+    step = as_router["version"]["trigger"]["nextAction"]
+    assert step["type"] == "ROUTER" and step["children"] == [None, None] and "firstLoopAction" not in step
+
+
+async def test_duplicate_renames_references_inside_the_copy(tenant: Tenant) -> None:
+    flow = await create_flow(tenant)
+    inner = code_action("step_2")
+    inner["settings"]["input"] = {"value": "{{step_1.item}} and {{trigger.body}}"}
+    await import_flow(tenant, flow["id"], chain(schedule_trigger(), loop_action("step_1")))
+    await operate(
+        tenant,
+        flow["id"],
+        "ADD_ACTION",
+        {"parentStep": "step_1", "stepLocationRelativeToParent": "INSIDE_LOOP", "action": inner},
+    )
+    duplicated = await operate(tenant, flow["id"], "DUPLICATE_ACTION", {"stepName": "step_1"})
+    copy_loop = duplicated["version"]["trigger"]["nextAction"]["nextAction"]
+    assert copy_loop["name"] == "step_3" and copy_loop["displayName"] == "Loop Copy"
+    copied_inner = copy_loop["firstLoopAction"]
+    assert copied_inner["name"] == "step_4" and copied_inner["displayName"] == "Code Copy"
+    assert copied_inner["settings"]["input"] == {"value": "{{step_3.item}} and {{trigger.body}}"}
+
+
+async def test_several_connections_in_one_reference(tenant: Tenant) -> None:
+    flow = await create_flow(tenant)
+    step = piece_action("step_1")
+    step["settings"]["input"]["auth"] = "{{connections['one','two']}}"
+    imported = await import_flow(
+        tenant, flow["id"], chain(schedule_trigger(), step, piece_action("step_2", auth="one"))
+    )
+    assert imported["version"]["connectionIds"] == ["one", "two"]

@@ -30,7 +30,8 @@ class Flow(Base):
     __table_args__ = (
         # Embedders deploy flows keyed by externalId: one flow per externalId in a project.
         Index("uq_flow_project_id_external_id", "project_id", "external_id", unique=True),
-        Index("ix_flow_project_id_created_id", "project_id", "created", "id"),
+        # Lists: a project's flows, most recently updated first (keyset on updated, id).
+        Index("ix_flow_project_id_updated_id", "project_id", "updated", "id"),
         Index("ix_flow_folder_id", "folder_id"),
     )
 

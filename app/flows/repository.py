@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, literal, select, true, update
+from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, literal, select, true, type_coerce, update
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
@@ -48,6 +48,7 @@ def _populated(version: Any) -> Select[Any]:
     return select(
         f.id,
         f.created,
+        f.updated,
         iso_text(f.created).label("created_iso"),
         iso_text(f.updated).label("updated_iso"),
         f.project_id,
@@ -83,6 +84,28 @@ def _in_platform(platform_id: str) -> ColumnElement[bool]:
 
 LATEST = _latest_version(flow_t.c.id)
 POPULATED_WITH_LATEST = _populated(LATEST).select_from(flow_t.join(LATEST, true()))
+PUBLISHED = version_t.alias("published")
+POPULATED_WITH_PUBLISHED = _populated(PUBLISHED).select_from(
+    flow_t.join(PUBLISHED, PUBLISHED.c.id == flow_t.c.published_version_id)
+)
+
+
+def _in_folder(folder_id: str) -> ColumnElement[bool]:
+    # The real server's "uncategorized" folder id is the literal "NULL".
+    return flow_t.c.folder_id.is_(None) if folder_id == "NULL" else flow_t.c.folder_id == folder_id
+
+
+def _of_latest(column: Any) -> Any:
+    """A column of the flow's newest version, as a scalar subquery (filters look at it whichever
+    version a list shows)."""
+    return (
+        select(column)
+        .where(version_t.c.flow_id == flow_t.c.id)
+        .order_by(version_t.c.created.desc(), version_t.c.id.desc())
+        .limit(1)
+        .correlate(flow_t)
+        .scalar_subquery()
+    )
 
 
 class FlowRepository:
@@ -116,29 +139,32 @@ class FlowRepository:
         connection_external_ids: list[str] | None,
         version_state: str | None,
     ) -> Page:
-        query = POPULATED_WITH_LATEST.where(flow_t.c.project_id == project_id)
+        # As on the real server: each flow with its newest version, or with its published one for
+        # versionState=LOCKED (flows never published are then left out); name and connection
+        # filters look at the newest version; most recently updated first.
+        if version_state == "LOCKED":
+            query = POPULATED_WITH_PUBLISHED.where(flow_t.c.project_id == project_id)
+        else:
+            query = POPULATED_WITH_LATEST.where(flow_t.c.project_id == project_id)
         if folder_id is not None:
-            # The real server's "uncategorized" filter is the literal "NULL".
-            query = query.where(
-                flow_t.c.folder_id.is_(None) if folder_id == "NULL" else flow_t.c.folder_id == folder_id
-            )
+            query = query.where(_in_folder(folder_id))
         if statuses:
             query = query.where(flow_t.c.status.in_(statuses))
         if name:
-            query = query.where(LATEST.c.display_name.icontains(name, autoescape=True))
+            query = query.where(_of_latest(version_t.c.display_name).icontains(name, autoescape=True))
         if external_ids:
             query = query.where(flow_t.c.external_id.in_(external_ids))
         if connection_external_ids:
-            query = query.where(LATEST.c.connection_ids.overlap(array(connection_external_ids, type_=String)))
-        if version_state is not None:
-            query = query.where(LATEST.c.state == version_state)
-        return await paginate(self.conn, query, created=flow_t.c.created, id_=flow_t.c.id, limit=limit, cursor=cursor)
+            wanted = array(connection_external_ids, type_=String)
+            latest_connections = type_coerce(_of_latest(version_t.c.connection_ids), ARRAY(String))
+            query = query.where(latest_connections.overlap(wanted))
+        return await paginate(self.conn, query, created=flow_t.c.updated, id_=flow_t.c.id, limit=limit, cursor=cursor)
 
-    async def count(self, project_id: str) -> int:
-        return int(
-            await self.conn.scalar(select(func.count()).select_from(flow_t).where(flow_t.c.project_id == project_id))
-            or 0
-        )
+    async def count(self, project_id: str, folder_id: str | None) -> int:
+        query = select(func.count()).select_from(flow_t).where(flow_t.c.project_id == project_id)
+        if folder_id is not None:
+            query = query.where(_in_folder(folder_id))
+        return int(await self.conn.scalar(query) or 0)
 
     async def project_in_platform(self, platform_id: str, project_id: str, *, lock: bool) -> bool:
         query = select(project_t.c.id).where(project_t.c.id == project_id, project_t.c.platform_id == platform_id)
@@ -217,10 +243,14 @@ class FlowRepository:
 
     async def folder_by_name(self, project_id: str, display_name: str, new_id: str) -> str:
         """The project's folder with this name (any case), made if missing; atomic under races."""
+        # An existing folder takes the name as now written, as the real server renames it.
         statement = (
             pg_insert(folder_t)
             .values(id=new_id, project_id=project_id, display_name=display_name)
-            .on_conflict_do_nothing(index_elements=[folder_t.c.project_id, func.lower(folder_t.c.display_name)])
+            .on_conflict_do_update(
+                index_elements=[folder_t.c.project_id, func.lower(folder_t.c.display_name)],
+                set_={"display_name": display_name, "updated": func.now()},
+            )
         )
         await self.conn.execute(statement)
         found = await self.conn.scalar(

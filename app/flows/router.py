@@ -9,6 +9,7 @@ from app.flows.schemas import (
     CreateFlowRequest,
     FlowOperationRequest,
     FlowStatus,
+    FlowTemplate,
     FlowVersionState,
     PopulatedFlow,
     SeekPageFlows,
@@ -64,8 +65,13 @@ async def list_flows(
 
 
 @router.get("/count", response_model=int, summary="Count the flows of a project")
-async def count_flows(http: Request, projectId: str = Query(...)) -> Response:
-    return ApJSONResponse(await service_of(http).count(principal_of(http), projectId))
+async def count_flows(http: Request, projectId: str = Query(...), folderId: str | None = Query(None)) -> Response:
+    return ApJSONResponse(await service_of(http).count(principal_of(http), projectId, folderId))
+
+
+@router.get("/{id}/template", response_model=FlowTemplate, summary="Get a flow as a shareable template")
+async def get_flow_template(id: FlowId, http: Request) -> Response:
+    return ApJSONResponse(await service_of(http).template(principal_of(http), id))
 
 
 @router.get("/{id}", response_model=PopulatedFlow, summary="Get a flow")

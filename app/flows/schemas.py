@@ -64,6 +64,16 @@ class FlowVersionBody(BaseModel):
     backupFiles: dict[str, Any] | None
 
 
+class ScheduleOptions(BaseModel):
+    type: Literal["CRON_EXPRESSION"]
+    cronExpression: str
+    timezone: str
+
+
+class TriggerSource(BaseModel):
+    schedule: ScheduleOptions | None
+
+
 class PopulatedFlow(BaseModel):
     id: str
     created: str
@@ -79,7 +89,22 @@ class PopulatedFlow(BaseModel):
     metadata: dict[str, Any] | None
     timeSavedPerRun: int | None
     templateId: str | None
-    triggerSource: dict[str, Any] | None
+    triggerSource: TriggerSource | None = None
+
+
+class FlowTemplate(BaseModel):
+    name: str
+    summary: str
+    description: str
+    pieces: list[str]
+    flows: list[FlowVersionBody]
+    tags: list[str]
+    blogUrl: str
+    metadata: dict[str, Any] | None
+    author: str
+    categories: list[str]
+    type: Literal["SHARED"]
+    status: Literal["PUBLISHED"]
 
 
 class SeekPageFlows(BaseModel):
@@ -89,7 +114,7 @@ class SeekPageFlows(BaseModel):
 
 
 def populated_flow_body(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+    body = {
         "id": row["id"],
         "created": row["created_iso"],
         "updated": row["updated_iso"],
@@ -119,8 +144,11 @@ def populated_flow_body(row: Mapping[str, Any]) -> dict[str, Any]:
         "metadata": row["metadata"],
         "timeSavedPerRun": row["time_saved_per_run"],
         "templateId": row["template_id"],
-        "triggerSource": row["trigger_source"],
     }
+    # Present only while the flow is enabled, as on the real server.
+    if row["trigger_source"] is not None:
+        body["triggerSource"] = row["trigger_source"]
+    return body
 
 
 # --- steps as clients send them (validity is recomputed by the server; extra keys are kept)

@@ -5,15 +5,17 @@ the flow row is locked for every operation, so concurrent operations on one flow
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from app.auth import Principal
 from app.db import Database
-from app.errors import EntityNotFound, FlowOperationInvalid, PieceNotAllowed
+from app.errors import EntityNotFound, FlowExternalIdAlreadyExists, FlowOperationInvalid, PieceNotFound
 from app.flows import steps
 from app.flows.repository import FlowExternalIdTaken, FlowRepository
 from app.flows.schemas import (
     CreateFlowRequest,
+    ImportFlowRequest,
     populated_flow_body,
     step_json,
 )
@@ -23,19 +25,22 @@ from app.pagination import decode_cursor
 
 # The flow schema version new versions are written in (the real server's LATEST_FLOW_SCHEMA_VERSION
 # for the step shapes implemented here, with `lastUpdatedDate` on every step).
-LATEST_FLOW_SCHEMA_VERSION = "18"
+LATEST_FLOW_SCHEMA_VERSION = "17"
 
 # Operations on the flow row; every other one edits the newest version's content.
 FLOW_LEVEL_OPERATIONS = {
     "LOCK_AND_PUBLISH",
-    "LOCK_FLOW",
-    "USE_AS_DRAFT",
     "CHANGE_STATUS",
     "CHANGE_FOLDER",
     "UPDATE_METADATA",
     "UPDATE_MINUTES_SAVED",
     "UPDATE_OWNER",
 }
+# Notes are written on the newest version whatever its state (no draft is made for them).
+NOTE_OPERATIONS = {"ADD_NOTE", "UPDATE_NOTE", "DELETE_NOTE"}
+# The operations whose steps are checked against the project's piece filter (the real server
+# checks the step a request brings, not the steps a duplicate or a move replays).
+PIECE_CHECKED_OPERATIONS = {"ADD_ACTION", "UPDATE_ACTION", "UPDATE_TRIGGER", "IMPORT_FLOW", "USE_AS_DRAFT"}
 
 
 def flow_not_found(flow_id: str) -> EntityNotFound:
@@ -47,11 +52,11 @@ def project_not_found(project_id: str) -> EntityNotFound:
 
 
 def folder_not_found(folder_id: str) -> EntityNotFound:
-    return EntityNotFound("folder", folder_id, "Folder not found")
+    return EntityNotFound("folder", folder_id, f"Folder {folder_id} is not found")
 
 
-def version_not_found(version_id: str) -> EntityNotFound:
-    return EntityNotFound("flow_version", version_id, "Flow version not found")
+def version_not_found(flow_id: str, version_id: str) -> EntityNotFound:
+    return EntityNotFound("FlowVersion", version_id, f"flowId={flow_id}")
 
 
 class FlowService:
@@ -65,10 +70,30 @@ class FlowService:
             row = await FlowRepository(conn).get_populated(principal.platform_id, flow_id, version_id)
             if row is None and version_id is not None:
                 if await FlowRepository(conn).get_populated(principal.platform_id, flow_id) is not None:
-                    raise version_not_found(version_id)
+                    raise version_not_found(flow_id, version_id)
         if row is None:
             raise flow_not_found(flow_id)
         return populated_flow_body(row)
+
+    async def template(self, principal: Principal, flow_id: str) -> dict[str, Any]:
+        """The flow's newest version as a shareable template: no connection names, no sample data."""
+        flow = await self.get(principal, flow_id, None)
+        version = flow["version"]
+        version["trigger"] = _template_step(version["trigger"])
+        return {
+            "name": version["displayName"],
+            "summary": "",
+            "description": "",
+            "pieces": steps.piece_names(version["trigger"]),
+            "flows": [version],
+            "tags": [],
+            "blogUrl": "",
+            "metadata": {"externalId": flow["externalId"]},
+            "author": "",
+            "categories": [],
+            "type": "SHARED",
+            "status": "PUBLISHED",
+        }
 
     async def list(
         self,
@@ -102,12 +127,12 @@ class FlowService:
             )
         return page.to_body(populated_flow_body)
 
-    async def count(self, principal: Principal, project_id: str) -> int:
+    async def count(self, principal: Principal, project_id: str, folder_id: str | None) -> int:
         async with self.db.read() as conn:
             flows = FlowRepository(conn)
             if not await flows.project_in_platform(principal.platform_id, project_id, lock=False):
                 raise project_not_found(project_id)
-            return await flows.count(project_id)
+            return await flows.count(project_id, folder_id)
 
     # --- writes
 
@@ -126,16 +151,15 @@ class FlowService:
                         "external_id": request.externalId or flow_id,
                         "status": "DISABLED",
                         "operation_status": "NONE",
-                        "owner_id": principal.owner_id,
+                        # An API key is no user: the real server leaves the owner empty.
+                        "owner_id": None,
                         "folder_id": folder_id,
                         "metadata": request.metadata,
                         "template_id": request.templateId,
                     }
                 )
             except FlowExternalIdTaken:
-                raise FlowOperationInvalid(
-                    f"A flow with externalId {request.externalId} already exists in this project"
-                ) from None
+                raise FlowExternalIdAlreadyExists(request.externalId or "") from None
             await flows.insert_version(
                 {
                     "id": new_id(),
@@ -147,7 +171,7 @@ class FlowService:
                     "connection_ids": [],
                     "agent_ids": [],
                     "notes": [],
-                    "updated_by": principal.owner_id,
+                    "updated_by": None,
                     "schema_version": LATEST_FLOW_SCHEMA_VERSION,
                     "backup_files": None,
                 }
@@ -198,44 +222,26 @@ class FlowService:
             await flows.update_flow(flow_id, {"owner_id": request.ownerId})
         elif kind == "CHANGE_STATUS":
             await self._change_status(flows, flow, request.status.value)
-        elif kind == "LOCK_FLOW":
-            latest = await self._latest(flows, flow_id)
-            if latest["state"] != "LOCKED":
-                await flows.update_version(latest["id"], {"state": "LOCKED", "updated_by": principal.owner_id})
-            await flows.update_flow(flow_id, {})
         elif kind == "LOCK_AND_PUBLISH":
             latest = await self._latest(flows, flow_id)
             if not latest["valid"]:
                 raise FlowOperationInvalid("Flow version is not valid")
-            await flows.update_version(latest["id"], {"state": "LOCKED", "updated_by": principal.owner_id})
-            status = request.status.value if request.status is not None else "ENABLED"
-            published = {**flow, "published_version_id": latest["id"]}
+            await self._assert_pieces_allowed(flows, flow["project_id"], latest["trigger"])
+            if latest["state"] != "LOCKED":
+                await flows.update_version(latest["id"], {"state": "LOCKED"})
             await flows.update_flow(flow_id, {"published_version_id": latest["id"]})
-            await self._change_status(flows, published, status, trigger=latest["trigger"])
-        elif kind == "USE_AS_DRAFT":
-            chosen = await flows.version(flow_id, request.versionId)
-            if chosen is None:
-                raise version_not_found(request.versionId)
-            latest = await self._latest(flows, flow_id)
-            content = {
-                "display_name": chosen["display_name"],
-                "trigger": chosen["trigger"],
-                "valid": chosen["valid"],
-                "connection_ids": list(chosen["connection_ids"]),
-                "agent_ids": list(chosen["agent_ids"]),
-                "notes": chosen["notes"],
-                "schema_version": chosen["schema_version"],
-                "updated_by": principal.owner_id,
-            }
-            if latest["state"] == "DRAFT":
-                await flows.update_version(latest["id"], content)
+            # Publishing (re-)enables the flow on its new version unless told otherwise.
+            if request.status is None or request.status.value == "ENABLED":
+                source = trigger_source(latest["trigger"])
+                await flows.update_flow(flow_id, {"status": "ENABLED", "trigger_source": source})
             else:
-                await flows.insert_version({"id": new_id(), "flow_id": flow_id, "state": "DRAFT", **content})
-            await flows.update_flow(flow_id, {})
+                await flows.update_flow(flow_id, {"status": "DISABLED", "trigger_source": None})
 
     async def _change_status(
         self, flows: FlowRepository, flow: Any, status: str, trigger: dict[str, Any] | None = None
     ) -> None:
+        if status == flow["status"]:
+            return  # the real server answers with the flow unchanged
         if status == "ENABLED":
             published_id = flow["published_version_id"]
             if published_id is None:
@@ -243,7 +249,7 @@ class FlowService:
             if trigger is None:
                 published = await flows.version(flow["id"], published_id)
                 trigger = published["trigger"] if published is not None else None
-            source = trigger_source(trigger) if trigger is not None else None
+            source = trigger_source(trigger) if trigger is not None else {"schedule": None}
             await flows.update_flow(flow["id"], {"status": "ENABLED", "trigger_source": source})
         else:
             await flows.update_flow(flow["id"], {"status": "DISABLED", "trigger_source": None})
@@ -255,34 +261,53 @@ class FlowService:
     ) -> None:
         flow_id = flow["id"]
         latest = await self._latest(flows, flow_id)
-        trigger: dict[str, Any] = latest["trigger"]
+        if kind == "USE_AS_DRAFT":
+            # The chosen version is imported into the draft.
+            chosen = await flows.version(flow_id, request.versionId)
+            if chosen is None:
+                raise version_not_found(flow_id, request.versionId)
+            kind, request = (
+                "IMPORT_FLOW",
+                ImportFlowRequest.model_validate(
+                    {
+                        "displayName": chosen["display_name"],
+                        "trigger": chosen["trigger"],
+                        "schemaVersion": chosen["schema_version"],
+                        "notes": chosen["notes"],
+                    }
+                ),
+            )
         values: dict[str, Any] = {}
         notes: list[dict[str, Any]] = list(latest["notes"] or [])
+        trigger: dict[str, Any] = latest["trigger"]
         try:
-            trigger = self._edit_tree(kind, request, trigger, values, notes, principal.owner_id)
+            trigger = self._edit_tree(kind, request, trigger, values, notes)
             steps.check_names(trigger)
         except steps.StepError as exc:
             raise FlowOperationInvalid(str(exc)) from None
-
-        await self._assert_pieces_allowed(flows, flow["project_id"], trigger)
+        if kind in PIECE_CHECKED_OPERATIONS:
+            await self._assert_pieces_allowed(flows, flow["project_id"], _brought_by(kind, request))
         values.update(
             {
                 "trigger": trigger,
                 "valid": steps.version_is_valid(trigger),
                 "connection_ids": steps.connection_external_ids(trigger),
                 "notes": notes,
-                "updated_by": principal.owner_id,
             }
         )
-        if latest["state"] == "LOCKED":
-            # A locked (published) version is never edited: the edit starts a new draft.
+        if kind == "LOCK_FLOW":
+            values["state"] = "LOCKED"
+        if latest["state"] == "LOCKED" and kind not in NOTE_OPERATIONS:
+            # A locked (published) version is never edited: it is copied to a new draft first.
             base = {
                 "display_name": latest["display_name"],
                 "agent_ids": list(latest["agent_ids"]),
                 "schema_version": latest["schema_version"],
                 "backup_files": latest["backup_files"],
+                "updated_by": None,
+                "state": "DRAFT",
             }
-            await flows.insert_version({"id": new_id(), "flow_id": flow_id, "state": "DRAFT", **base, **values})
+            await flows.insert_version({"id": new_id(), "flow_id": flow_id, **base, **values})
         else:
             await flows.update_version(latest["id"], values)
         await flows.update_flow(flow_id, {})
@@ -294,13 +319,14 @@ class FlowService:
         trigger: dict[str, Any],
         values: dict[str, Any],
         notes: list[dict[str, Any]],
-        user_id: str | None,
     ) -> dict[str, Any]:
         """Apply a version-level operation to a copy of the tree; returns the new tree and fills
         `values` with other version columns to change (and `notes` in place)."""
         trigger = copy.deepcopy(trigger)
         if kind == "CHANGE_NAME":
             values["display_name"] = request.displayName
+        elif kind == "LOCK_FLOW":
+            pass
         elif kind == "UPDATE_TRIGGER":
             trigger = steps.update_trigger(trigger, step_json(request))
         elif kind == "ADD_ACTION":
@@ -334,11 +360,11 @@ class FlowService:
         elif kind == "MOVE_BRANCH":
             steps.move_branch(trigger, request.stepName, request.sourceBranchIndex, request.targetBranchIndex)
         elif kind == "IMPORT_FLOW":
-            trigger = steps.import_trigger(step_json(request.trigger))
+            trigger = steps.import_trigger(_without_sample_files(step_json(request.trigger)))
             values["display_name"] = request.displayName
-            notes[:] = [_new_note(note, user_id) for note in request.notes or []]
+            notes[:] = [_new_note(note) for note in request.notes or []]
         elif kind == "ADD_NOTE":
-            notes.append(_new_note(request, user_id))
+            notes.append(_new_note(request))
         elif kind == "UPDATE_NOTE":
             changes = request.model_dump(mode="json", exclude_unset=True)
             notes[:] = [
@@ -367,13 +393,17 @@ class FlowService:
             raise steps.StepError(f"Unknown operation {kind}")
         return trigger
 
-    async def _assert_pieces_allowed(self, flows: FlowRepository, project_id: str, trigger: dict[str, Any]) -> None:
+    async def _assert_pieces_allowed(self, flows: FlowRepository, project_id: str, tree: dict[str, Any] | None) -> None:
+        """Under `piecesFilterType: ALLOWED` a piece not in `plan.pieces` does not exist for the
+        project: the real server answers such a piece as not found."""
+        if tree is None:
+            return
         filter_type, allowed = await flows.piece_filter(project_id)
         if filter_type != "ALLOWED":
             return
-        for piece in steps.piece_names(trigger):
+        for piece in steps.piece_names(tree):
             if piece not in allowed:
-                raise PieceNotAllowed(piece)
+                raise PieceNotFound(piece)
 
     async def _latest(self, flows: FlowRepository, flow_id: str) -> Any:
         latest = await flows.latest_version(flow_id)
@@ -392,11 +422,52 @@ class FlowService:
         return None
 
 
-def _new_note(note: Any, owner_id: str | None) -> dict[str, Any]:
+def _new_note(note: Any) -> dict[str, Any]:
+    """A note as stored; an API key is no user, so it owns none (as on the real server)."""
     now = steps.now_iso()
-    return {
-        **note.model_dump(mode="json", exclude={"ownerId"}),
-        "ownerId": owner_id,
-        "createdAt": now,
-        "updatedAt": now,
-    }
+    body = note.model_dump(mode="json", exclude={"ownerId"})
+    return {**body, "ownerId": None, "createdAt": now, "updatedAt": now}
+
+
+def _brought_by(kind: str, request: Any) -> dict[str, Any] | None:
+    """The steps an operation brings, as a tree, for the piece filter."""
+    if kind == "ADD_ACTION":
+        return step_json(request.action)
+    if kind in ("UPDATE_ACTION", "UPDATE_TRIGGER"):
+        return step_json(request)
+    if kind == "IMPORT_FLOW":
+        return step_json(request.trigger)
+    return None
+
+
+_CONNECTION_NAME = re.compile(r"\{\{connections\.[^}]*\}\}")
+
+
+def _template_step(value: Any) -> Any:
+    """A step tree for a template: `{{connections.x}}` references and sample data removed."""
+    if isinstance(value, str):
+        return _CONNECTION_NAME.sub("", value)
+    if isinstance(value, list):
+        return [_template_step(item) for item in value]
+    if isinstance(value, dict):
+        cleaned = {key: _template_step(item) for key, item in value.items() if key != "sampleData"}
+        return cleaned
+    return value
+
+
+def _without_sample_files(step: Any) -> Any:
+    """An imported tree does not bring sample-data files (they belong to the flow they came from)."""
+    if isinstance(step, dict):
+        cleaned = {key: _without_sample_files(value) for key, value in step.items()}
+        settings = cleaned.get("settings")
+        if isinstance(settings, dict) and isinstance(settings.get("sampleData"), dict):
+            sample = {
+                k: v
+                for k, v in settings["sampleData"].items()
+                if k not in ("sampleDataFileId", "sampleDataInputFileId", "lastTestDate")
+            }
+            settings["sampleData"] = sample
+        return cleaned
+    if isinstance(step, list):
+        return [_without_sample_files(item) for item in step]
+    return step

@@ -35,14 +35,17 @@ def cron_of(trigger_name: str, given: dict[str, Any]) -> str | None:
     return None
 
 
-def trigger_source(trigger: dict[str, Any]) -> dict[str, Any] | None:
+def trigger_source(trigger: dict[str, Any]) -> dict[str, Any]:
+    """What an enabled flow shows as `triggerSource`: the schedule for the schedule piece's
+    triggers, `{"schedule": null}` for any other trigger (this server runs no pieces, so it cannot
+    tell a polling trigger's strategy)."""
     settings = trigger.get("settings") or {}
     if trigger.get("type") != "PIECE_TRIGGER" or settings.get("pieceName") != SCHEDULE_PIECE:
-        return None
+        return {"schedule": None}
     given = settings.get("input") or {}
     cron = cron_of(str(settings.get("triggerName")), given)
     if cron is None:
-        return None
+        return {"schedule": None}
     timezone = given.get("timezone")
     return {
         "schedule": {

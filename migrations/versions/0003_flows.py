@@ -63,7 +63,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_flow")),
     )
     op.create_index("ix_flow_folder_id", "flow", ["folder_id"], unique=False)
-    op.create_index("ix_flow_project_id_created_id", "flow", ["project_id", "created", "id"], unique=False)
+    op.create_index("ix_flow_project_id_updated_id", "flow", ["project_id", "updated", "id"], unique=False)
     op.create_index("uq_flow_project_id_external_id", "flow", ["project_id", "external_id"], unique=True)
     op.create_table(
         "flow_version",
@@ -99,7 +99,7 @@ def downgrade() -> None:
     op.drop_index("ix_flow_version_connection_ids", table_name="flow_version", postgresql_using="gin")
     op.drop_table("flow_version")
     op.drop_index("uq_flow_project_id_external_id", table_name="flow")
-    op.drop_index("ix_flow_project_id_created_id", table_name="flow")
+    op.drop_index("ix_flow_project_id_updated_id", table_name="flow")
     op.drop_index("ix_flow_folder_id", table_name="flow")
     op.drop_table("flow")
     op.drop_index("uq_folder_project_id_lower_display_name", table_name="folder")
