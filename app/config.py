@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     bootstrap_edition: str = "ENTERPRISE"
 
     log_level: str = "INFO"
+    # Bigger request bodies are refused with 413 before they are read whole.
+    max_body_bytes: int = 5 * 1024 * 1024
     log_requests: bool = True
     db_pool_size: int = 10
     db_max_overflow: int = 20

@@ -49,8 +49,9 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
         self.url = url
+        # hide_parameters: an error's text never carries the values a client sent.
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800
+            url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800, hide_parameters=True
         )
         self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._pool_size = pool_size
@@ -142,6 +143,20 @@ def is_unavailable_error(exc: BaseException) -> bool:
             asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now
         ),
     )
+
+
+def is_bad_input_error(exc: BaseException) -> bool:
+    """True when PostgreSQL (or asyncpg, encoding a parameter) refused a value the client sent: a
+    NUL character, a number out of a column's range, a value too big for an index. Those are the
+    client's 400s, not our 500s; the transaction has rolled back, so nothing was written."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (asyncpg.DataError, asyncpg.exceptions.ProgramLimitExceededError)):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
 
 
 def to_async_url(url: str) -> str:

@@ -14,15 +14,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import authenticate, needs_api_key
-from app.db import is_unavailable_error
+from app.db import is_bad_input_error, is_unavailable_error
 from app.errors import ActivepiecesError, RouteNotFound, ServiceUnavailable, ValidationFailed
 
 log = logging.getLogger("openpieces.http")
@@ -41,6 +43,11 @@ def error_response(exc: BaseException) -> Response:
     elif is_unavailable_error(exc):
         log.warning("database unavailable: %s", type(exc).__name__)
         error = ServiceUnavailable()
+    elif is_bad_input_error(exc):
+        # The message is ours: the database's would quote the value.
+        error = ValidationFailed(
+            "request contains a value that cannot be stored (a NUL character or an out-of-range value)"
+        )
     else:
         log.exception("unhandled error", exc_info=exc)
         error = ActivepiecesError({"message": "Internal server error"})
@@ -69,6 +76,8 @@ def _describe(error: dict[str, Any]) -> str:
     kind: str = error.get("type", "")
     ctx: dict[str, Any] = error.get("ctx") or {}
     loc = tuple(error.get("loc", ()))
+    if kind == "missing" and loc == ("body",):
+        return "body must be object"
     if kind == "missing":
         parent = _field_path(loc[:-1]) if len(loc) > 1 else "request"
         return f"{parent} must have required property '{loc[-1]}'"
@@ -134,8 +143,30 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(RouteNotFound(request.method, request.url.path))
         if exc.status_code == 405:
             return error_response(RouteNotFound(request.method, request.url.path))
+        if exc.status_code == 413:
+            # Fastify's code, as the real server answers an oversized body.
+            body = {
+                "statusCode": 413,
+                "code": "FST_ERR_CTP_BODY_TOO_LARGE",
+                "params": {"message": "Request body is too large"},
+            }
+            return ApJSONResponse(body, status_code=413)
+        if exc.status_code == 400:
+            # The body could not be parsed at all (e.g. nested deeper than the JSON parser goes).
+            return error_response(ValidationFailed("body must be valid JSON"))
         body = {"statusCode": exc.status_code, "code": "HTTP_ERROR", "params": {"message": str(exc.detail)}}
         return ApJSONResponse(body, status_code=exc.status_code)
+
+    # Database errors are answered here, inside the app (a refused value is the client's 400; an
+    # unreachable database a 503); only what is left reaches the catch-all below.
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(asyncpg.PostgresError)
+    async def _database(_: Request, exc: Exception) -> Response:
+        return error_response(exc)
+
+    @app.exception_handler(RequestBodyTooLarge)
+    async def _too_large(_: Request, exc: Exception) -> Response:
+        return ApJSONResponse(_TOO_LARGE, status_code=413)
 
     @app.exception_handler(Exception)
     async def _unhandled(_: Request, exc: Exception) -> Response:
@@ -144,6 +175,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
 # --- request ids and one structured access-log line per request.
 
+# Fastify's code, as the real server answers an oversized body.
+_TOO_LARGE = {
+    "statusCode": 413,
+    "code": "FST_ERR_CTP_BODY_TOO_LARGE",
+    "params": {"message": "Request body is too large"},
+}
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -183,22 +220,45 @@ def _write_stderr(data: bytes) -> None:
     stream.flush()
 
 
+class RequestBodyTooLarge(Exception):
+    """A body sent without Content-Length grew past the limit while being read."""
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    received = 0
+
+    async def counted() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise RequestBodyTooLarge
+        return message
+
+    return counted
+
+
 class EdgeMiddleware:
     """What happens at the edge of every request, in one ASGI layer (each layer costs on the hot
     path): a request id, the API key check for API paths, and one access-log line."""
 
-    def __init__(self, app: ASGIApp, *, access_log: AccessLog | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: AccessLog | None = None, max_body_bytes: int | None = None) -> None:
         self.app = app
         self.access_log = access_log
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request_id = authorization = None
+        too_large = False
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
+            elif name == b"content-length" and self.max_body_bytes is not None:
+                too_large = value.isdigit() and int(value) > self.max_body_bytes
             elif name == b"x-request-id":
                 candidate = value.decode("latin-1")
                 if _REQUEST_ID_RE.match(candidate):
@@ -216,12 +276,17 @@ class EdgeMiddleware:
             await send(message)
 
         try:
+            if too_large:  # refused before a byte of it is read
+                await ApJSONResponse(_TOO_LARGE, status_code=413)(scope, receive, send_with_id)
+                return
             if needs_api_key(scope["path"]):
                 try:
                     await authenticate(scope, authorization)
                 except Exception as exc:  # a bad key, or the database being down
                     await error_response(exc)(scope, receive, send_with_id)
                     return
+            if self.max_body_bytes is not None and scope["method"] in ("POST", "PUT", "PATCH"):
+                receive = _counting(receive, self.max_body_bytes)
             await self.app(scope, receive, send_with_id)
         finally:
             if self.access_log is not None:

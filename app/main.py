@@ -120,5 +120,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     _document_bearer_auth(app)
     app.state.access_log = AccessLog() if settings.log_requests else None
-    app.add_middleware(EdgeMiddleware, access_log=app.state.access_log)
+    app.add_middleware(EdgeMiddleware, access_log=app.state.access_log, max_body_bytes=settings.max_body_bytes)
     return app
