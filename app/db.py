@@ -130,8 +130,13 @@ def is_unavailable_error(exc: BaseException) -> bool:
     """True for errors that mean 'the database cannot be reached', not 'the query was wrong'."""
     if isinstance(exc, (OperationalError, InterfaceError)):
         return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        # asyncpg errors SQLAlchemy has no class for come as a plain DBAPIError whose `orig` was
+        # raised from asyncpg's: e.g. CannotConnectNowError ("the database system is shutting
+        # down / starting up") when a connection is opened. Judge asyncpg's error.
+        exc = getattr(exc.orig, "__cause__", None) or exc
     return isinstance(
         exc,
         (

@@ -118,6 +118,12 @@ def _describe(error: dict[str, Any]) -> str:
         return f"{where} must NOT have more than {ctx.get('max_length')} items"
     if kind == "value_error":
         return f"{where} {ctx.get('error', 'is invalid')!s}"
+    # A discriminated union (a connection's `type`, an operation's `type`): say which field.
+    field = str(ctx.get("discriminator", "")).strip("'")
+    if kind == "union_tag_invalid" and field.isidentifier():
+        return f"{where}/{field} must be equal to one of the allowed values"
+    if kind == "union_tag_not_found" and field.isidentifier():
+        return f"{where} must have required property '{field}'"
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         return f"{where} must match a schema in anyOf"
     return f"{where} is invalid"
@@ -158,9 +164,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return ApJSONResponse(body, status_code=exc.status_code)
 
     # Database errors are answered here, inside the app (a refused value is the client's 400; an
-    # unreachable database a 503); only what is left reaches the catch-all below.
+    # unreachable database a 503); only what is left reaches the catch-all below. The raw asyncpg
+    # pool (`fast_read`) raises the OS's errors as they are (ConnectionRefusedError, TimeoutError),
+    # and asyncpg.InterfaceError is no PostgresError: the catch-all answers outside the middleware,
+    # so those 503s would lose their request id and be logged as 500s with a traceback.
     @app.exception_handler(DBAPIError)
     @app.exception_handler(asyncpg.PostgresError)
+    @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(OSError)
     async def _database(_: Request, exc: Exception) -> Response:
         return error_response(exc)
 

@@ -6,14 +6,12 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 
 from app import __version__
-from app.auth import BEARER_SECURITY_SCHEME, PUBLIC_PATHS, ApiKeyAuthenticator
+from app.auth import ApiKeyAuthenticator
 from app.config import Settings, get_settings
 from app.crypto import SecretBox, load_or_create_key
 from app.db import Database, EmbeddedPostgres, run_migrations_async
@@ -28,6 +26,7 @@ from app.http import (
     error_response,
     install_error_handlers,
 )
+from app.openapi import install_openapi
 from app.platforms.service import PlatformService
 from app.projects.router import router as projects_router
 
@@ -70,24 +69,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             embedded.stop()
 
 
-def _document_bearer_auth(app: FastAPI) -> None:
-    """Mark every `/v1` operation but health as needing the bearer key in the OpenAPI document
-    (the check itself is the middleware's)."""
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearerAuth"] = BEARER_SECURITY_SCHEME
-            for path, operations in schema.get("paths", {}).items():
-                if path.startswith("/v1/") and path not in PUBLIC_PATHS:
-                    for operation in operations.values():
-                        operation["security"] = [{"bearerAuth": []}]
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -118,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for router in API_ROUTERS:
             app.include_router(router, prefix=prefix, include_in_schema=prefix == "/v1")
 
-    _document_bearer_auth(app)
+    install_openapi(app)
     app.state.access_log = AccessLog() if settings.log_requests else None
     app.add_middleware(EdgeMiddleware, access_log=app.state.access_log, max_body_bytes=settings.max_body_bytes)
     return app

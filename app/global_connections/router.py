@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
 from app.auth import principal_of
 from app.global_connections.schemas import (
@@ -37,7 +37,7 @@ def service_of(http: Request) -> GlobalConnectionService:
     summary="Upsert a global connection",
     description="Creates a connection, or updates the platform's connection with the same `externalId`.",
 )
-async def upsert_global_connection(body: UpsertGlobalConnectionRequest, http: Request) -> Response:
+async def upsert_global_connection(body: Annotated[UpsertGlobalConnectionRequest, Body()], http: Request) -> Response:
     connection = await service_of(http).upsert(principal_of(http), body)
     return ApJSONResponse(connection, status_code=status.HTTP_201_CREATED)
 

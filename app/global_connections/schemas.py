@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.schema_types import Boolean
 from app.serialization import iso
@@ -112,11 +112,9 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class UpsertGlobalConnectionRequest(_Request):
+class _UpsertCommon(_Request):
     displayName: str
     pieceName: str
-    type: AppConnectionType
-    value: ConnectionValue
     scope: Literal["PLATFORM"]
     projectIds: list[str]
     metadata: dict[str, Any] | None = None
@@ -124,11 +122,54 @@ class UpsertGlobalConnectionRequest(_Request):
     externalId: str | None = None
     preSelectForNewProjects: Boolean | None = None
 
-    @model_validator(mode="after")
-    def _value_matches_type(self) -> UpsertGlobalConnectionRequest:
-        if self.value.type != self.type.value:
-            raise ValueError("'value.type' must be equal to 'type'")
-        return self
+
+# One request shape per connection type, as in the real server's schema: `type` picks the shape,
+# so a value that does not fit its type is a validation error of that value.
+class UpsertSecretText(_UpsertCommon):
+    type: Literal["SECRET_TEXT"]
+    value: SecretTextValue
+
+
+class UpsertBasicAuth(_UpsertCommon):
+    type: Literal["BASIC_AUTH"]
+    value: BasicAuthValue
+
+
+class UpsertCustomAuth(_UpsertCommon):
+    type: Literal["CUSTOM_AUTH"]
+    value: CustomAuthValue
+
+
+class UpsertNoAuth(_UpsertCommon):
+    type: Literal["NO_AUTH"]
+    value: NoAuthValue
+
+
+class UpsertOAuth2(_UpsertCommon):
+    type: Literal["OAUTH2"]
+    value: OAuth2Value
+
+
+class UpsertCloudOAuth2(_UpsertCommon):
+    type: Literal["CLOUD_OAUTH2"]
+    value: CloudOAuth2Value
+
+
+class UpsertPlatformOAuth2(_UpsertCommon):
+    type: Literal["PLATFORM_OAUTH2"]
+    value: PlatformOAuth2Value
+
+
+UpsertGlobalConnectionRequest = Annotated[
+    UpsertSecretText
+    | UpsertBasicAuth
+    | UpsertCustomAuth
+    | UpsertNoAuth
+    | UpsertOAuth2
+    | UpsertCloudOAuth2
+    | UpsertPlatformOAuth2,
+    Field(discriminator="type"),
+]
 
 
 class UpdateGlobalConnectionRequest(_Request):

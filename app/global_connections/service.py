@@ -14,7 +14,6 @@ from app.errors import EntityNotFound
 from app.global_connections.repository import GlobalConnectionRepository, ProjectLinkVanished
 from app.global_connections.schemas import (
     UpdateGlobalConnectionRequest,
-    UpsertGlobalConnectionRequest,
     connection_body,
 )
 from app.ids import new_id
@@ -50,7 +49,8 @@ class GlobalConnectionService:
         self.db = db
         self.secrets = secrets
 
-    async def upsert(self, principal: Principal, request: UpsertGlobalConnectionRequest) -> dict[str, Any]:
+    async def upsert(self, principal: Principal, request: Any) -> dict[str, Any]:
+        """`request` is one of the `UpsertGlobalConnectionRequest` shapes."""
         external_id = request.externalId if request.externalId else new_id()
         context = secret_context(principal.platform_id, external_id)
         sealed = self.secrets.seal(request.value.model_dump(mode="json", exclude_unset=True), context)
@@ -66,7 +66,7 @@ class GlobalConnectionService:
                         "display_name": request.displayName,
                         "piece_name": request.pieceName,
                         "piece_version": request.pieceVersion or DEFAULT_PIECE_VERSION,
-                        "type": request.type.value,
+                        "type": request.type,
                         "scope": "PLATFORM",
                         "status": "ACTIVE",
                         "owner_id": principal.owner_id,
