@@ -14,6 +14,8 @@ from typing import Any
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from app.serialization import json_bytes
+
 log = logging.getLogger("openpieces.crypto")
 
 KEY_FILE_NAME = "encryption.key"
@@ -75,7 +77,7 @@ class SecretBox:
 
     def seal(self, value: Any, context: str) -> str:
         nonce = os.urandom(12)
-        sealed = self._aead.encrypt(nonce, orjson.dumps(value), context.encode())
+        sealed = self._aead.encrypt(nonce, json_bytes(value), context.encode())
         return f"{_VERSION}:{base64.b64encode(nonce + sealed).decode()}"
 
     def open(self, token: str, context: str) -> Any:

@@ -51,7 +51,14 @@ class Database:
         self.url = url
         # hide_parameters: an error's text never carries the values a client sent.
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800, hide_parameters=True
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_recycle=1800,
+            hide_parameters=True,
+            # JSON read back as the fast path reads it (and as the real server, in JavaScript, does):
+            # integers past 64 bits become floats instead of numbers no JSON encoder here can write.
+            json_deserializer=orjson.loads,
         )
         self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._pool_size = pool_size

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth import authenticate, needs_api_key
 from app.db import is_bad_input_error, is_unavailable_error
 from app.errors import ActivepiecesError, RouteNotFound, ServiceUnavailable, ValidationFailed
+from app.serialization import json_bytes
 
 log = logging.getLogger("openpieces.http")
 
@@ -34,7 +35,7 @@ class ApJSONResponse(JSONResponse):
     media_type = "application/json; charset=utf-8"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return json_bytes(content)
 
 
 def error_response(exc: BaseException) -> Response:

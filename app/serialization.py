@@ -1,6 +1,10 @@
 """Wire formats shared by every domain."""
 
+import json
 from datetime import UTC, datetime
+from typing import Any
+
+import orjson
 
 
 def iso(value: datetime | None) -> str | None:
@@ -11,3 +15,12 @@ def iso(value: datetime | None) -> str | None:
         value = value.astimezone(UTC)
     # isoformat is several times faster than strftime, and this runs for every timestamp served.
     return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def json_bytes(value: Any) -> bytes:
+    """JSON as bytes: orjson, or the standard library for what orjson refuses (an integer past 64
+    bits, which a client may send inside free-form JSON)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
