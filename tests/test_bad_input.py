@@ -184,3 +184,28 @@ async def test_a_cursor_from_a_real_page_still_works(tenant: Tenant) -> None:
     first = (await tenant.client.get("/v1/projects", params={"limit": 1})).json()
     second = await tenant.client.get("/v1/projects", params={"limit": 1, "cursor": first["next"]})
     assert second.status_code == 200 and len(second.json()["data"]) == 1
+
+
+async def test_integers_past_64_bits_in_free_form_json_are_kept_as_numbers(tenant: Tenant) -> None:
+    # Found by schemathesis: such a number was stored, then every read of it was a 500. Now it reads
+    # back as the real server (JavaScript) would give it: a float.
+    created = await tenant.client.post("/v1/projects", json={"displayName": "Big", "metadata": {"n": 10**30}})
+    assert created.status_code == 201, created.text
+    assert created.json()["metadata"] == {"n": 1e30}
+    listed = await tenant.client.get("/v1/projects", params={"externalId": None, "limit": 100})
+    assert listed.status_code == 200
+    connection = await tenant.client.post(
+        "/v1/global-connections",
+        json={
+            "displayName": "Big props",
+            "pieceName": "@activepieces/piece-x",
+            "type": "CUSTOM_AUTH",
+            "value": {"type": "CUSTOM_AUTH", "props": {"n": 10**30}},
+            "scope": "PLATFORM",
+            "projectIds": [],
+            "metadata": {"n": -(10**40)},
+        },
+    )
+    assert connection.status_code == 201, connection.text
+    assert connection.json()["metadata"] == {"n": -1e40}
+    assert (await tenant.client.get("/v1/global-connections")).status_code == 200
