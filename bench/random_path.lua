@@ -1,13 +1,45 @@
--- wrk script: each request reads a random id from ids.txt into the path template in PATH_TEMPLATE.
-local ids = {}
-local template = os.getenv("PATH_TEMPLATE")
+-- wrk script: builds every request from templates given in the environment.
+--   METHOD         GET (default) or POST
+--   PATH_TEMPLATE  e.g. /v1/projects/{id}
+--   BODY_TEMPLATE  optional JSON body, e.g. {"displayName":"Bench {n}"} (sent as application/json)
+--   IDS_FILE       optional file of ids, one a line: "{id}" becomes a random one of them
+--   BENCH_TOKEN    optional bearer token
+-- "{n}" becomes a number unique to this wrk run (prefixed with a per-run tag, so the warm-up run and
+-- the measured run never repeat a name). Run with -t1: the counter lives in one thread's Lua state.
+local method = os.getenv("METHOD") or "GET"
+local path_template = os.getenv("PATH_TEMPLATE")
+local body_template = os.getenv("BODY_TEMPLATE")
 local token = os.getenv("BENCH_TOKEN")
-for line in io.lines(os.getenv("IDS_FILE")) do ids[#ids + 1] = line end
+local ids_file = os.getenv("IDS_FILE")
+
+local ids = {}
+if ids_file and ids_file ~= "" then
+  for line in io.lines(ids_file) do
+    if line ~= "" then ids[#ids + 1] = line end
+  end
+end
+
 math.randomseed(os.time())
+local tag = string.format("%d-%x", os.time(), math.random(0, 0x7fffffff))
+local counter = 0
+
+local headers = {}
+if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
+if body_template and body_template ~= "" then
+  headers["Content-Type"] = "application/json"
+else
+  body_template = nil
+end
+
+-- Plain-text replacement: ids and tags hold no "%", so gsub's replacement escapes never apply.
+local function fill(template, id, n)
+  return (template:gsub("{id}", id):gsub("{n}", n))
+end
 
 request = function()
-  local path = template:gsub("{id}", ids[math.random(#ids)])
-  local headers = {}
-  if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
-  return wrk.format("GET", path, headers)
+  counter = counter + 1
+  local id = #ids > 0 and ids[math.random(#ids)] or ""
+  local n = tag .. "-" .. counter
+  local body = body_template and fill(body_template, id, n) or nil
+  return wrk.format(method, fill(path_template, id, n), headers, body)
 end

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, literal, select, true, type_coerce, update
-from sqlalchemy.dialects.postgresql import ARRAY, array
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -274,13 +274,26 @@ def flow_counts(project_id: ColumnElement[str]) -> list[Any]:
 
 
 def flows_using_connection(platform_id: ColumnElement[str], external_id: ColumnElement[str]) -> Any:
-    """Ids of the platform's flows whose latest version references the connection."""
-    latest = _latest_version(flow_t.c.id)
+    """Ids of the platform's flows whose latest version references the connection. Starts from the
+    GIN index on `connection_ids` (only versions that mention the connection), then keeps those
+    that are their flow's newest: the cost follows the connection's use, not the platform's size."""
+    using = version_t.alias("using")
+    newest_id = (
+        select(version_t.c.id)
+        .where(version_t.c.flow_id == using.c.flow_id)
+        .order_by(version_t.c.created.desc(), version_t.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     ids = (
-        select(func.array_agg(flow_t.c.id))
-        .select_from(flow_t.join(latest, true()).join(project_t, project_t.c.id == flow_t.c.project_id))
+        select(func.array_agg(aggregate_order_by(flow_t.c.id, flow_t.c.id)))
+        .select_from(
+            using.join(flow_t, flow_t.c.id == using.c.flow_id).join(project_t, project_t.c.id == flow_t.c.project_id)
+        )
         .where(
-            project_t.c.platform_id == platform_id, latest.c.connection_ids.contains(array([external_id], type_=String))
+            using.c.connection_ids.contains(array([external_id], type_=String)),
+            using.c.id == newest_id,
+            project_t.c.platform_id == platform_id,
         )
         .scalar_subquery()
     )
