@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 
 import typer
 
@@ -39,7 +41,8 @@ def _database_url() -> Iterator[str]:
 
 
 async def _with_db(url: str, action):  # type: ignore[no-untyped-def]
-    db = Database(url, pool_size=1, max_overflow=0)
+    # Room for a held advisory lock beside the work (seeding takes one).
+    db = Database(url, pool_size=2, max_overflow=2)
     try:
         return await action(db)
     finally:
@@ -56,6 +59,8 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    if settings.seed_file:
+        _check_seed_file(settings.seed_file)
     # Made here, once, so the workers all find the same key (and it is announced once).
     load_or_create_key(settings.encryption_key, settings.data_dir)
     with _database_url() as url:
@@ -65,6 +70,9 @@ def serve(
         os.environ["AP_DATABASE_URL"] = url
         os.environ["AP_RUN_MIGRATIONS"] = "false"
         get_settings.cache_clear()
+        # uvicorn re-raises SIGTERM once it has shut down; as SystemExit it unwinds this `with`,
+        # so the embedded PostgreSQL is stopped instead of left running.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         uvicorn.run(
             "app.main:create_app",
             factory=True,
@@ -75,6 +83,10 @@ def serve(
             log_level="warning",
             proxy_headers=True,
         )
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 @cli.command()
@@ -125,6 +137,32 @@ def create_api_key(
         typer.echo(json.dumps({"platformId": platform_id, "apiKey": key}))
     else:
         typer.echo(f"api key: {key}  (shown once; store it now)")
+
+
+@cli.command()
+def seed(file: Path = typer.Argument(..., help="A YAML or JSON seed file (see examples/seed.yaml).")) -> None:
+    """Apply a seed file: make the platforms, keys, projects, connections and flows it describes
+    that do not exist yet. Safe to run again."""
+    from app.admin.seed import apply_seed
+    from app.crypto import SecretBox
+
+    document = _check_seed_file(file)
+    settings = get_settings()
+    secrets = SecretBox(load_or_create_key(settings.encryption_key, settings.data_dir))
+    with _database_url() as url:
+        run_migrations(url)
+        made = asyncio.run(_with_db(url, lambda db: apply_seed(db, secrets, document)))
+    typer.echo(json.dumps({"applied": str(file), "made": made}))
+
+
+def _check_seed_file(path: Path):  # type: ignore[no-untyped-def]
+    from app.admin.seed import SeedError, load_seed_file
+
+    try:
+        return load_seed_file(path)
+    except SeedError as exc:
+        typer.echo(f"seed file error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     bootstrap_api_key: str | None = None
     bootstrap_edition: str = "ENTERPRISE"
 
+    # The admin API (`/admin`) is mounted only when this is set, and answers only to it.
+    admin_token: str | None = None
+    # A YAML or JSON seed file applied (idempotently) on start and on `POST /admin/reset`.
+    seed_file: Path | None = None
+
     log_level: str = "INFO"
     # Bigger request bodies are refused with 413 before they are read whole.
     max_body_bytes: int = 5 * 1024 * 1024

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.admin.traffic import Traffic, api_path
 from app.auth import authenticate, needs_api_key
 from app.db import is_bad_input_error, is_unavailable_error
 from app.errors import ActivepiecesError, RouteNotFound, ServiceUnavailable, ValidationFailed
@@ -255,22 +256,31 @@ class EdgeMiddleware:
     """What happens at the edge of every request, in one ASGI layer (each layer costs on the hot
     path): a request id, the API key check for API paths, and one access-log line."""
 
-    def __init__(self, app: ASGIApp, *, access_log: AccessLog | None = None, max_body_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        access_log: AccessLog | None = None,
+        max_body_bytes: int | None = None,
+        traffic: Traffic | None = None,
+    ) -> None:
         self.app = app
         self.access_log = access_log
         self.max_body_bytes = max_body_bytes
+        # The admin API's faults and request log; None (no cost) unless the admin API is on.
+        self.traffic = traffic
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request_id = authorization = None
-        too_large = False
+        body_size = 0
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
-            elif name == b"content-length" and self.max_body_bytes is not None:
-                too_large = value.isdigit() and int(value) > self.max_body_bytes
+            elif name == b"content-length" and value.isdigit():
+                body_size = int(value)
             elif name == b"x-request-id":
                 candidate = value.decode("latin-1")
                 if _REQUEST_ID_RE.match(candidate):
@@ -287,8 +297,17 @@ class EdgeMiddleware:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
+        traffic = self.traffic
+        api = api_path(scope["path"]) if traffic is not None else None
         try:
-            if too_large:  # refused before a byte of it is read
+            if api is not None and traffic is not None and (fault := traffic.faults.take(scope["method"], api)):
+                if fault.delay_ms:
+                    await asyncio.sleep(fault.delay_ms / 1000)
+                if fault.status is not None:
+                    await ApJSONResponse(fault.body(), status_code=fault.status)(scope, receive, send_with_id)
+                    return
+            if self.max_body_bytes is not None and body_size > self.max_body_bytes:
+                # Refused before a byte of it is read.
                 await ApJSONResponse(_TOO_LARGE, status_code=413)(scope, receive, send_with_id)
                 return
             if needs_api_key(scope["path"]):
@@ -301,6 +320,17 @@ class EdgeMiddleware:
                 receive = _counting(receive, self.max_body_bytes)
             await self.app(scope, receive, send_with_id)
         finally:
+            if api is not None and traffic is not None:
+                traffic.requests.record(
+                    {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "requestId": request_id,
+                        "bodySize": body_size,
+                    }
+                )
             if self.access_log is not None:
                 self.access_log.record(
                     {

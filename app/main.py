@@ -11,6 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from app import __version__
+from app.admin.router import router as admin_router
+from app.admin.seed import apply_seed, load_seed_file
+from app.admin.traffic import FaultInjector, RequestLog, Traffic
 from app.auth import ApiKeyAuthenticator
 from app.config import Settings, get_settings
 from app.crypto import SecretBox, load_or_create_key
@@ -39,6 +42,8 @@ PREFIXES = ("/v1", "/api/v1")
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    # A bad seed file stops start-up before anything else, with its file, line and field.
+    app.state.seed = load_seed_file(settings.seed_file) if settings.seed_file else None
     app.state.secrets = SecretBox(load_or_create_key(settings.encryption_key, settings.data_dir))
     embedded = None
     database_url = settings.database_url
@@ -56,6 +61,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         created = await platforms.ensure_bootstrap_platform(settings.bootstrap_api_key, settings.bootstrap_edition)
         if created:
             log.info("created the bootstrap platform", extra={"platformId": created.platform_id})
+    if app.state.seed is not None:
+        await apply_seed(db, app.state.secrets, app.state.seed)
     # Everything built so far lives as long as the process: keep it out of the cyclic GC's full
     # collections, whose walks over it showed up as the tail of request latency.
     gc.collect()
@@ -99,7 +106,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for router in API_ROUTERS:
             app.include_router(router, prefix=prefix, include_in_schema=prefix == "/v1")
 
+    # The admin API exists only with a token; otherwise /admin is as unknown as any other path.
+    app.state.traffic = Traffic(FaultInjector(), RequestLog()) if settings.admin_token else None
+    if settings.admin_token:
+        app.include_router(admin_router)
+
     install_openapi(app)
     app.state.access_log = AccessLog() if settings.log_requests else None
-    app.add_middleware(EdgeMiddleware, access_log=app.state.access_log, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        EdgeMiddleware,
+        access_log=app.state.access_log,
+        max_body_bytes=settings.max_body_bytes,
+        traffic=app.state.traffic,
+    )
     return app

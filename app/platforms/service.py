@@ -65,7 +65,7 @@ class PlatformService:
                 project_type="PERSONAL",
             )
             await ProjectRepository(conn).insert(project, plan)
-            await self._insert_key(platforms, platform_id, key)
+            await self.insert_key(platforms, platform_id, key)
         return CreatedPlatform(platform_id=platform_id, owner_id=owner_id, api_key=key)
 
     async def create_api_key(self, platform_id: str) -> str:
@@ -74,7 +74,7 @@ class PlatformService:
             platforms = PlatformRepository(conn)
             if await platforms.get(platform_id) is None:
                 raise EntityNotFound("platform", platform_id, "Platform not found")
-            await self._insert_key(platforms, platform_id, key)
+            await self.insert_key(platforms, platform_id, key)
         return key
 
     async def ensure_bootstrap_platform(self, api_key: str, edition: str) -> CreatedPlatform | None:
@@ -87,7 +87,7 @@ class PlatformService:
             return await self.create_platform("Bootstrap Platform", edition, api_key=api_key)
 
     @staticmethod
-    async def _insert_key(platforms: PlatformRepository, platform_id: str, key: str) -> None:
+    async def insert_key(platforms: PlatformRepository, platform_id: str, key: str) -> None:
         await platforms.insert_api_key(
             id=new_id(),
             platform_id=platform_id,

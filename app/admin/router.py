@@ -1,0 +1,99 @@
+"""HTTP for `/admin`: mounted only when AP_ADMIN_TOKEN is set, and then only for that token. Nothing
+here changes what a `/v1` route answers, except the faults a test asks for."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+
+from app.admin.schemas import CreatePlatformRequest, FaultRequest
+from app.admin.service import AdminService
+from app.auth import parse_bearer
+from app.errors import AuthenticationFailed
+from app.http import ApJSONResponse
+from app.ids import ID_PATTERN
+
+
+def require_admin_token(http: Request) -> None:
+    expected: str = http.app.state.settings.admin_token
+    try:
+        given = parse_bearer(http.headers.get("authorization"))
+    except AuthenticationFailed:
+        raise AuthenticationFailed("invalid admin token") from None
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise AuthenticationFailed("invalid admin token")
+
+
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin_token)])
+
+PlatformId = Annotated[str, Path(pattern=ID_PATTERN)]
+
+
+def service_of(http: Request) -> AdminService:
+    state = http.app.state
+    return AdminService(
+        state.db,
+        secrets=state.secrets,
+        authenticator=state.authenticator,
+        traffic=state.traffic,
+        settings=state.settings,
+        seed=state.seed,
+    )
+
+
+@router.post("/platforms", status_code=status.HTTP_201_CREATED, summary="Create a platform with an API key")
+async def create_platform(body: CreatePlatformRequest, http: Request) -> Response:
+    created = await service_of(http).create_platform(body.name, body.edition, body.apiKey)
+    return ApJSONResponse(created, status_code=status.HTTP_201_CREATED)
+
+
+@router.get("/platforms", summary="List platforms")
+async def list_platforms(http: Request) -> Response:
+    return ApJSONResponse(await service_of(http).list_platforms())
+
+
+@router.delete("/platforms/{id}", status_code=204, response_class=Response, summary="Delete a platform and all it owns")
+async def delete_platform(id: PlatformId, http: Request) -> Response:
+    await service_of(http).delete_platform(id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/platforms/{id}/api-keys", status_code=status.HTTP_201_CREATED, summary="Create another API key")
+async def create_api_key(id: PlatformId, http: Request) -> Response:
+    return ApJSONResponse(await service_of(http).create_api_key(id), status_code=status.HTTP_201_CREATED)
+
+
+@router.post("/reset", summary="Empty every table, then apply the bootstrap key and seed file again")
+async def reset(http: Request) -> Response:
+    return ApJSONResponse(await service_of(http).reset())
+
+
+@router.post("/faults", status_code=status.HTTP_201_CREATED, summary="Make the next matching /v1 requests fail or wait")
+async def add_fault(body: FaultRequest, http: Request) -> Response:
+    fault = http.app.state.traffic.faults.add(
+        path_pattern=body.path_pattern,
+        method=body.method,
+        status=body.status,
+        code=body.code,
+        times=body.times,
+        delay_ms=body.delay_ms,
+    )
+    return ApJSONResponse(fault.describe(), status_code=status.HTTP_201_CREATED)
+
+
+@router.get("/faults", summary="The faults and how many uses each has left")
+async def list_faults(http: Request) -> Response:
+    return ApJSONResponse([fault.describe() for fault in http.app.state.traffic.faults.list()])
+
+
+@router.delete("/faults", status_code=204, response_class=Response, summary="Remove every fault")
+async def clear_faults(http: Request) -> Response:
+    http.app.state.traffic.faults.clear()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/requests", summary="The last /v1 requests (no headers, no bodies)")
+async def recent_requests(http: Request, limit: int = Query(50, ge=1, le=1000)) -> Response:
+    return ApJSONResponse(http.app.state.traffic.requests.last(limit))

@@ -1,0 +1,100 @@
+"""Admin operations for test pipelines: tenants over HTTP, a fast reset, the seed re-applied."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import text
+
+from app.admin.seed import SeedDocument, apply_seed
+from app.admin.traffic import Traffic
+from app.auth import ApiKeyAuthenticator
+from app.config import Settings
+from app.crypto import SecretBox
+from app.db import Base, Database
+from app.errors import EntityNotFound
+from app.platforms.repository import PlatformRepository
+from app.platforms.service import PlatformService
+from app.serialization import iso
+
+
+def platform_not_found(platform_id: str) -> EntityNotFound:
+    return EntityNotFound("platform", platform_id, "Platform not found")
+
+
+def _truncate_statement() -> str:
+    # Every table the models know, in one statement: PostgreSQL empties them together, which is
+    # far faster than deleting row by row, and the schema (and alembic_version) stays.
+    from app.models import import_all_models
+
+    import_all_models()
+    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    return f"TRUNCATE TABLE {names} CASCADE"
+
+
+class AdminService:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        secrets: SecretBox,
+        authenticator: ApiKeyAuthenticator,
+        traffic: Traffic,
+        settings: Settings,
+        seed: SeedDocument | None,
+    ) -> None:
+        self.db = db
+        self.secrets = secrets
+        self.authenticator = authenticator
+        self.traffic = traffic
+        self.settings = settings
+        self.seed = seed
+
+    async def create_platform(self, name: str, edition: str, api_key: str | None) -> dict[str, str]:
+        created = await PlatformService(self.db).create_platform(name, edition, api_key=api_key)
+        return {"platformId": created.platform_id, "ownerId": created.owner_id, "apiKey": created.api_key}
+
+    async def list_platforms(self) -> list[dict[str, Any]]:
+        async with self.db.read() as conn:
+            rows = await PlatformRepository(conn).list_all()
+        return [
+            {
+                "id": row.id,
+                "name": row.name,
+                "edition": row.edition,
+                "ownerId": row.owner_id,
+                "created": iso(row.created),
+            }
+            for row in rows
+        ]
+
+    async def delete_platform(self, platform_id: str) -> None:
+        async with self.db.transaction() as conn:
+            # Users, keys, projects, flows, connections: all go by ON DELETE CASCADE.
+            if not await PlatformRepository(conn).delete(platform_id):
+                raise platform_not_found(platform_id)
+        self.authenticator.forget_platform(platform_id)
+
+    async def create_api_key(self, platform_id: str) -> dict[str, str]:
+        key = await PlatformService(self.db).create_api_key(platform_id)
+        return {"platformId": platform_id, "apiKey": key}
+
+    async def reset(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        async with self.db.transaction() as conn:
+            await conn.execute(text(_truncate_statement()))
+        self.authenticator.forget_all()
+        self.traffic.faults.clear()
+        self.traffic.requests.clear()
+        emptied_ms = (time.perf_counter() - started) * 1000
+        if self.settings.bootstrap_api_key:
+            await PlatformService(self.db).ensure_bootstrap_platform(
+                self.settings.bootstrap_api_key, self.settings.bootstrap_edition
+            )
+        seeded = await apply_seed(self.db, self.secrets, self.seed) if self.seed is not None else None
+        return {
+            "emptiedMs": round(emptied_ms, 2),
+            "totalMs": round((time.perf_counter() - started) * 1000, 2),
+            "seeded": seeded,
+        }

@@ -1,0 +1,144 @@
+"""openpieces as a test double for your own test suite: a real server on an embedded PostgreSQL in a
+temp dir, with a platform and an API key ready, removed afterwards.
+
+In pytest (the plugin loads itself once openpieces is installed)::
+
+    def test_my_client(openpieces):
+        client = MyActivepiecesClient(base_url=openpieces.api_url, api_key=openpieces.api_key)
+        ...
+
+Elsewhere::
+
+    with openpieces_server() as server:
+        ...
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+
+@dataclass(frozen=True)
+class OpenpiecesServer:
+    base_url: str  # http://127.0.0.1:PORT
+    api_key: str  # a platform API key (the bootstrap platform's)
+    admin_token: str  # for /admin: reset, more platforms, faults, the request log
+    data_dir: Path
+    startup_seconds: float = field(default=0.0, compare=False)
+
+    @property
+    def api_url(self) -> str:
+        """What an Activepieces client takes as its base URL."""
+        return f"{self.base_url}/api/v1"
+
+    def admin(self) -> httpx.Client:
+        """An HTTP client for the admin API."""
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {self.admin_token}"})
+
+    def reset(self) -> None:
+        """Empty everything and restore the bootstrap platform (and seed file): a clean slate."""
+        with self.admin() as client:
+            client.post("/admin/reset").raise_for_status()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).with_name("openpieces")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from app.cli import main; main()"]
+
+
+@contextmanager
+def openpieces_server(
+    *,
+    edition: str = "ENTERPRISE",
+    seed_file: str | Path | None = None,
+    database_url: str | None = None,
+    startup_timeout: float = 60.0,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[OpenpiecesServer]:
+    """Start `openpieces serve` (one worker) on a free port and stop it, and its data, afterwards.
+    Without `database_url` it runs on an embedded PostgreSQL inside its own temp dir."""
+    data_dir = Path(tempfile.mkdtemp(prefix="openpieces-"))
+    api_key = "sk-test-" + secrets.token_hex(20)
+    admin_token = secrets.token_hex(20)
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AP_")}
+    env.update(
+        {
+            "AP_DATA_DIR": str(data_dir),
+            "AP_BOOTSTRAP_API_KEY": api_key,
+            "AP_BOOTSTRAP_EDITION": edition,
+            "AP_ADMIN_TOKEN": admin_token,
+            "AP_LOG_REQUESTS": "false",
+            **({"AP_DATABASE_URL": database_url} if database_url else {}),
+            **({"AP_SEED_FILE": str(seed_file)} if seed_file else {}),
+            **(extra_env or {}),
+        }
+    )
+    log_path = data_dir / "server.log"
+    started = time.monotonic()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*_command(), "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"openpieces exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{base_url}/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() - started > startup_timeout:
+                raise RuntimeError(f"openpieces did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.05)
+        yield OpenpiecesServer(base_url, api_key, admin_token, data_dir, time.monotonic() - started)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)  # the server stops its embedded PostgreSQL
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+try:
+    import pytest
+except ImportError:  # used without pytest: the context manager is all there is
+    pass
+else:
+
+    @pytest.fixture(scope="session")
+    def openpieces() -> Iterator[OpenpiecesServer]:
+        """A running openpieces server for the test session (see `openpieces_server`)."""
+        with openpieces_server() as server:
+            yield server
