@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, literal, select, true, type_coerce, update
+import asyncpg
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
@@ -12,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import String
 
-from app.db import iso_text, unique_violation_on
+from app.db import CompiledQuery, iso_text, unique_violation_on
 from app.flows.models import Flow, FlowVersion, Folder
 from app.pagination import Cursor, Page, paginate
 from app.platforms.models import User
@@ -82,6 +96,10 @@ def _in_platform(platform_id: str) -> ColumnElement[bool]:
     return exists().where(project_t.c.id == flow_t.c.project_id, project_t.c.platform_id == platform_id)
 
 
+def _in_platform_param() -> ColumnElement[bool]:
+    return exists().where(project_t.c.id == flow_t.c.project_id, project_t.c.platform_id == bindparam("platform_id"))
+
+
 LATEST = _latest_version(flow_t.c.id)
 POPULATED_WITH_LATEST = _populated(LATEST).select_from(flow_t.join(LATEST, true()))
 PUBLISHED = version_t.alias("published")
@@ -106,6 +124,16 @@ def _of_latest(column: Any) -> Any:
         .correlate(flow_t)
         .scalar_subquery()
     )
+
+
+GET_POPULATED_FLOW = CompiledQuery(
+    POPULATED_WITH_LATEST.where(flow_t.c.id == bindparam("flow_id"), _in_platform_param())
+)
+
+
+async def fetch_populated_flow(conn: asyncpg.Connection, platform_id: str, flow_id: str) -> asyncpg.Record | None:
+    """The hot path of `GET /v1/flows/{id}`: one indexed query on a raw asyncpg connection."""
+    return await GET_POPULATED_FLOW.fetchrow(conn, flow_id=flow_id, platform_id=platform_id)
 
 
 class FlowRepository:

@@ -12,7 +12,7 @@ from app.auth import Principal
 from app.db import Database
 from app.errors import EntityNotFound, FlowExternalIdAlreadyExists, FlowOperationInvalid, PieceNotFound
 from app.flows import steps
-from app.flows.repository import FlowExternalIdTaken, FlowRepository
+from app.flows.repository import FlowExternalIdTaken, FlowRepository, fetch_populated_flow
 from app.flows.schemas import (
     CreateFlowRequest,
     ImportFlowRequest,
@@ -66,6 +66,12 @@ class FlowService:
     # --- reads
 
     async def get(self, principal: Principal, flow_id: str, version_id: str | None) -> dict[str, Any]:
+        if version_id is None:
+            async with self.db.fast_read() as fast:
+                record = await fetch_populated_flow(fast, principal.platform_id, flow_id)
+            if record is None:
+                raise flow_not_found(flow_id)
+            return populated_flow_body(record)
         async with self.db.read() as conn:
             row = await FlowRepository(conn).get_populated(principal.platform_id, flow_id, version_id)
             if row is None and version_id is not None:
