@@ -160,7 +160,7 @@ async def seed(database_url: str, records: int) -> Seeded:
             await conn.execute(SEED_PLANS_AND_MEMBERS, platform_id)
             await conn.execute(SEED_FLOWS, platform_id, trigger)
             await conn.execute(SEED_CONNECTIONS, platform_id)
-        await conn.execute("ANALYZE")
+        await conn.execute("VACUUM ANALYZE")  # settle the new rows now, not while measuring
         project_ids = [r["id"] for r in await conn.fetch("SELECT id FROM project WHERE platform_id = $1", platform_id)]
         flow_ids = [
             r["id"]
