@@ -96,30 +96,44 @@ def openpieces_server(
             **(extra_env or {}),
         }
     )
-    log_path = data_dir / "server.log"
     started = time.monotonic()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
+    try:
+        with serving(
             [*_command(), "serve", "--port", str(port)],
             env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
+            ready_url=f"http://127.0.0.1:{port}/v1/health",
+            log_path=data_dir / "server.log",
+            timeout=startup_timeout,
+        ):
+            elapsed = time.monotonic() - started
+            yield OpenpiecesServer(f"http://127.0.0.1:{port}", api_key, admin_token, data_dir, elapsed)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
+def serving(
+    command: list[str], *, env: dict[str, str], ready_url: str, log_path: Path, timeout: float = 60.0
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server command in its own session until `ready_url` answers 2xx; stop it (and whatever
+    it started: uvicorn workers, an embedded PostgreSQL) afterwards."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
+        deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"openpieces exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+                raise RuntimeError(f"{command[0]} exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{base_url}/v1/health", timeout=1).status_code == 200:
+                if httpx.get(ready_url, timeout=1).is_success:
                     break
             except httpx.HTTPError:
                 pass
-            if time.monotonic() - started > startup_timeout:
-                raise RuntimeError(f"openpieces did not start:\n{log_path.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{command[0]} did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.05)
-        yield OpenpiecesServer(base_url, api_key, admin_token, data_dir, time.monotonic() - started)
+        yield process
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)  # the server stops its embedded PostgreSQL
@@ -128,7 +142,6 @@ def openpieces_server(
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 try:

@@ -19,7 +19,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.db import run_migrations, to_plain_url  # noqa: E402
 from app.pagination import Cursor  # noqa: E402
+from app.testing import serving  # noqa: E402
 from tests.pg import fresh_database  # noqa: E402
 from tests.processes import free_port, running_server  # noqa: E402
 
@@ -374,28 +374,8 @@ def baseline_server(database_url: str, workers: int, sample_id: str, log: Path) 
         "--workers", str(workers), "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
     env = {**os.environ, "BENCH_BASELINE_DSN": to_plain_url(database_url), "PYTHONPATH": str(ROOT)}
-    with log.open("wb") as handle:
-        # Own session: stopping it stops uvicorn's worker processes too.
-        process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"baseline exited: {log.read_text()[-2000:]}")
-                try:
-                    if httpx.get(f"{base_url}/row/{sample_id}", timeout=1).is_success:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"baseline did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.1)
-            yield base_url
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=20)
+    with serving(command, env=env, ready_url=f"http://127.0.0.1:{port}/row/{sample_id}", log_path=log):
+        yield f"http://127.0.0.1:{port}"
 
 
 # --- one measurement: a fresh database, both servers, a list of endpoints
