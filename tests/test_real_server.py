@@ -83,4 +83,25 @@ def test_embedded_default_needs_no_setup(tmp_path: Path) -> None:
             f"{base_url}/v1/projects", params={"types": "TEAM"}, headers={"Authorization": f"Bearer {key}"}
         )
         assert [p["displayName"] for p in listed.json()["data"]] == ["Embedded"]
+        # The README's quick start: a key made from another shell while the server runs.
+        second = run_cli("create-platform", "--name", "Second", "--json", env=env)
+        assert second.returncode == 0, second.stderr
+        other = {"Authorization": f"Bearer {json.loads(second.stdout)['apiKey']}"}
+        assert httpx.get(f"{base_url}/v1/projects", headers=other).status_code == 200
+        assert httpx.get(f"{base_url}/v1/health").status_code == 200
     assert (tmp_path / "data" / "pgdata").is_dir()
+    # Stopping the server stopped its PostgreSQL too.
+    pgdata = str((tmp_path / "data" / "pgdata").resolve())
+    assert not [cmdline for cmdline in process_command_lines() if pgdata in cmdline]
+
+
+def process_command_lines() -> list[str]:
+    """Every process's command line, from /proc (no procps needed)."""
+    lines = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                lines.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+            except OSError:
+                pass
+    return lines
