@@ -46,14 +46,18 @@ class FlowExternalIdTaken(Exception):
     """The project already has a flow with this externalId."""
 
 
-def _latest_version(flow_id: ColumnElement[str]) -> Any:
+def _newest_version(flow_id: Any, *columns: Any) -> Select[Any]:
+    """The flow's newest version (the one operations edit): the one rule every reader shares."""
     return (
-        select(version_t)
+        select(*(columns or (version_t,)))
         .where(version_t.c.flow_id == flow_id)
         .order_by(version_t.c.created.desc(), version_t.c.id.desc())
         .limit(1)
-        .lateral("v")
     )
+
+
+def _latest_version(flow_id: ColumnElement[str]) -> Any:
+    return _newest_version(flow_id).lateral("v")
 
 
 def _populated(version: Any) -> Select[Any]:
@@ -92,12 +96,9 @@ def _populated(version: Any) -> Select[Any]:
     )
 
 
-def _in_platform(platform_id: str) -> ColumnElement[bool]:
+def _in_platform(platform_id: Any) -> ColumnElement[bool]:
+    """The flow's project is the platform's (`platform_id`: a value, or a bind parameter)."""
     return exists().where(project_t.c.id == flow_t.c.project_id, project_t.c.platform_id == platform_id)
-
-
-def _in_platform_param() -> ColumnElement[bool]:
-    return exists().where(project_t.c.id == flow_t.c.project_id, project_t.c.platform_id == bindparam("platform_id"))
 
 
 LATEST = _latest_version(flow_t.c.id)
@@ -116,18 +117,11 @@ def _in_folder(folder_id: str) -> ColumnElement[bool]:
 def _of_latest(column: Any) -> Any:
     """A column of the flow's newest version, as a scalar subquery (filters look at it whichever
     version a list shows)."""
-    return (
-        select(column)
-        .where(version_t.c.flow_id == flow_t.c.id)
-        .order_by(version_t.c.created.desc(), version_t.c.id.desc())
-        .limit(1)
-        .correlate(flow_t)
-        .scalar_subquery()
-    )
+    return _newest_version(flow_t.c.id, column).correlate(flow_t).scalar_subquery()
 
 
 GET_POPULATED_FLOW = CompiledQuery(
-    POPULATED_WITH_LATEST.where(flow_t.c.id == bindparam("flow_id"), _in_platform_param())
+    POPULATED_WITH_LATEST.where(flow_t.c.id == bindparam("flow_id"), _in_platform(bindparam("platform_id")))
 )
 
 
@@ -239,13 +233,7 @@ class FlowRepository:
     # --- versions
 
     async def latest_version(self, flow_id: str) -> RowMapping | None:
-        query = (
-            select(version_t)
-            .where(version_t.c.flow_id == flow_id)
-            .order_by(version_t.c.created.desc(), version_t.c.id.desc())
-            .limit(1)
-        )
-        return (await self.conn.execute(query)).mappings().first()
+        return (await self.conn.execute(_newest_version(flow_id))).mappings().first()
 
     async def version(self, flow_id: str, version_id: str) -> RowMapping | None:
         query = select(version_t).where(version_t.c.flow_id == flow_id, version_t.c.id == version_id)
@@ -306,13 +294,7 @@ def flows_using_connection(platform_id: ColumnElement[str], external_id: ColumnE
     GIN index on `connection_ids` (only versions that mention the connection), then keeps those
     that are their flow's newest: the cost follows the connection's use, not the platform's size."""
     using = version_t.alias("using")
-    newest_id = (
-        select(version_t.c.id)
-        .where(version_t.c.flow_id == using.c.flow_id)
-        .order_by(version_t.c.created.desc(), version_t.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    newest_id = _newest_version(using.c.flow_id, version_t.c.id).scalar_subquery()
     ids = (
         select(func.array_agg(aggregate_order_by(flow_t.c.id, flow_t.c.id)))
         .select_from(
