@@ -27,6 +27,13 @@ class EntityNotFound(ActivepiecesError):
         super().__init__({"entityType": entity_type, "entityId": entity_id, "message": message})
 
 
+class ProjectNotFound(EntityNotFound):
+    """A project that does not exist, or is another platform's (the two look the same)."""
+
+    def __init__(self, project_id: str) -> None:
+        super().__init__("project", project_id, "Project not found")
+
+
 class ValidationFailed(ActivepiecesError):
     status_code = 400
     code = "VALIDATION"

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.auth import Principal
 from app.db import Database
-from app.errors import EntityNotFound, FlowExternalIdAlreadyExists, FlowOperationInvalid, PieceNotFound
+from app.errors import EntityNotFound, FlowExternalIdAlreadyExists, FlowOperationInvalid, PieceNotFound, ProjectNotFound
 from app.flows import steps
 from app.flows.repository import FlowExternalIdTaken, FlowRepository, fetch_populated_flow
 from app.flows.schemas import (
@@ -45,10 +45,6 @@ PIECE_CHECKED_OPERATIONS = {"ADD_ACTION", "UPDATE_ACTION", "UPDATE_TRIGGER", "IM
 
 def flow_not_found(flow_id: str) -> EntityNotFound:
     return EntityNotFound("flow", flow_id, "Flow not found")
-
-
-def project_not_found(project_id: str) -> EntityNotFound:
-    return EntityNotFound("project", project_id, "Project not found")
 
 
 def folder_not_found(folder_id: str) -> EntityNotFound:
@@ -119,7 +115,7 @@ class FlowService:
         async with self.db.read() as conn:
             flows = FlowRepository(conn)
             if not await flows.project_in_platform(principal.platform_id, project_id, lock=False):
-                raise project_not_found(project_id)
+                raise ProjectNotFound(project_id)
             page = await flows.list_page(
                 project_id,
                 limit=limit,
@@ -137,7 +133,7 @@ class FlowService:
         async with self.db.read() as conn:
             flows = FlowRepository(conn)
             if not await flows.project_in_platform(principal.platform_id, project_id, lock=False):
-                raise project_not_found(project_id)
+                raise ProjectNotFound(project_id)
             return await flows.count(project_id, folder_id)
 
     # --- writes
@@ -147,7 +143,7 @@ class FlowService:
         async with self.db.transaction() as conn:
             flows = FlowRepository(conn)
             if not await flows.project_in_platform(principal.platform_id, request.projectId, lock=True):
-                raise project_not_found(request.projectId)
+                raise ProjectNotFound(request.projectId)
             folder_id = await self._resolve_folder(flows, request.projectId, request.folderId, request.folderName)
             try:
                 await flows.insert_flow(

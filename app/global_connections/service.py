@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.auth import Principal
 from app.crypto import SecretBox
 from app.db import Database
-from app.errors import EntityNotFound
+from app.errors import EntityNotFound, ProjectNotFound
 from app.global_connections.repository import GlobalConnectionRepository, ProjectLinkVanished
 from app.global_connections.schemas import (
     UpdateGlobalConnectionRequest,
@@ -26,10 +26,6 @@ def not_found(connection_id: str) -> EntityNotFound:
     return EntityNotFound("app_connection", connection_id, "App connection not found")
 
 
-def project_not_found(project_id: str) -> EntityNotFound:
-    return EntityNotFound("project", project_id, "Project not found")
-
-
 def secret_context(platform_id: str, external_id: str) -> str:
     """What a sealed value is bound to: it only opens for this platform's connection of this
     externalId (the upsert key), so it cannot be replayed onto another row."""
@@ -41,7 +37,7 @@ async def assert_projects_in_platform(
 ) -> None:
     missing = await connections.projects_outside_platform(platform_id, project_ids)
     if missing:
-        raise project_not_found(missing[0])
+        raise ProjectNotFound(missing[0])
 
 
 class GlobalConnectionService:
@@ -78,7 +74,7 @@ class GlobalConnectionService:
                 await connections.replace_projects(connection_id, request.projectIds)
                 row = await connections.get_full(principal.platform_id, connection_id)
         except ProjectLinkVanished:
-            raise project_not_found(request.projectIds[0]) from None
+            raise ProjectNotFound(request.projectIds[0]) from None
         assert row is not None
         return connection_body(row)
 
@@ -104,7 +100,7 @@ class GlobalConnectionService:
                     await connections.replace_projects(connection_id, request.projectIds)
                 row = await connections.get_full(principal.platform_id, connection_id)
         except ProjectLinkVanished:
-            raise project_not_found((request.projectIds or [""])[0]) from None
+            raise ProjectNotFound((request.projectIds or [""])[0]) from None
         assert row is not None
         return connection_body(row)
 

@@ -9,7 +9,12 @@ from typing import Any
 
 from app.auth import Principal
 from app.db import Database
-from app.errors import EntityNotFound, FeatureDisabled, ProjectExternalIdAlreadyExists, ValidationFailed
+from app.errors import (
+    FeatureDisabled,
+    ProjectExternalIdAlreadyExists,
+    ProjectNotFound,
+    ValidationFailed,
+)
 from app.global_connections.service import link_new_project, set_project_connections
 from app.ids import new_id
 from app.pagination import decode_cursor
@@ -19,10 +24,6 @@ from app.projects.schemas import ColorName, CreateProjectRequest, UpdateProjectR
 from app.serialization import iso
 
 DEFAULT_PLAN_NAME = "platform"
-
-
-def not_found(project_id: str) -> EntityNotFound:
-    return EntityNotFound("project", project_id, "Project not found")
 
 
 _next_reset: tuple[tuple[int, int], str] = ((0, 0), "")
@@ -90,7 +91,7 @@ class ProjectService:
         async with self.db.fast_read() as conn:
             row = await fetch_full_project(conn, principal.platform_id, project_id)
         if row is None:
-            raise not_found(project_id)
+            raise ProjectNotFound(project_id)
         return project_body(row, next_month_start())
 
     async def list(
@@ -123,7 +124,7 @@ class ProjectService:
                 # Lock the platform row: concurrent creates take turns, so the limit holds.
                 platform = await PlatformRepository(conn).get(principal.platform_id, for_update=True)
                 if platform is None:
-                    raise not_found("")
+                    raise ProjectNotFound("")
                 await assert_team_project_allowed(projects, platform.team_projects_limit, platform.id)
                 values, plan = new_project_values(
                     platform_id=platform.id,
@@ -149,7 +150,7 @@ class ProjectService:
                 projects = ProjectRepository(conn)
                 project_type = await projects.get_type(principal.platform_id, project_id, lock="update")
                 if project_type is None:
-                    raise not_found(project_id)
+                    raise ProjectNotFound(project_id)
                 values: dict[str, Any] = {}
                 # As the real server: a PERSONAL project keeps its name and icon.
                 if request.displayName is not None and project_type == "TEAM":
@@ -190,7 +191,7 @@ class ProjectService:
             projects = ProjectRepository(conn)
             project_type = await projects.get_type(principal.platform_id, project_id, lock="delete")
             if project_type is None:
-                raise not_found(project_id)
+                raise ProjectNotFound(project_id)
             if project_type == "PERSONAL":
                 raise ValidationFailed("Personal projects cannot be deleted")
             # Flows, versions, connection links and members go by ON DELETE CASCADE, atomically.
