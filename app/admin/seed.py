@@ -31,6 +31,9 @@ from app.projects.service import ProjectService
 log = logging.getLogger("openpieces.seed")
 
 
+_UPSERT_REQUEST: TypeAdapter[Any] = TypeAdapter(UpsertGlobalConnectionRequest)
+
+
 class SeedError(ValueError):
     """A seed file that cannot be applied; the message names the file, the line and the field."""
 
@@ -63,6 +66,23 @@ class SeedConnection(_Strict):
     metadata: dict[str, Any] | None = None
     pieceVersion: str | None = None
     preSelectForNewProjects: bool = False
+
+    def request(self, project_ids: list[str]) -> Any:
+        """The API's upsert request for this connection (validated as the API validates it)."""
+        return _UPSERT_REQUEST.validate_python(
+            {
+                "displayName": self.displayName,
+                "pieceName": self.pieceName,
+                "type": self.type,
+                "value": self.value,
+                "scope": "PLATFORM",
+                "projectIds": project_ids,
+                "metadata": self.metadata,
+                "pieceVersion": self.pieceVersion,
+                "externalId": self.externalId,
+                "preSelectForNewProjects": self.preSelectForNewProjects,
+            }
+        )
 
 
 class SeedFlow(_Strict):
@@ -148,16 +168,7 @@ def _check_references(path: Path, node: yaml.Node | None, document: SeedDocument
                     loc = (*base, "projects", r_index)
                     raise _fail(path, node, loc, f"no project with externalId {reference!r}")
             try:
-                TypeAdapter(UpsertGlobalConnectionRequest).validate_python(
-                    {
-                        "displayName": connection.displayName,
-                        "pieceName": connection.pieceName,
-                        "type": connection.type,
-                        "value": connection.value,
-                        "scope": "PLATFORM",
-                        "projectIds": [],
-                    }
-                )
+                connection.request(project_ids=[])
             except ValidationError as exc:
                 error = exc.errors()[0]
                 inner = [part for part in error["loc"] if not (isinstance(part, str) and part.isupper())]
@@ -238,20 +249,7 @@ async def _apply_platform(db: Database, secrets: SecretBox, seed: SeedPlatform, 
     for connection in seed.globalConnections:
         if connection.externalId in existing_connections:
             continue
-        request = TypeAdapter(UpsertGlobalConnectionRequest).validate_python(
-            {
-                "displayName": connection.displayName,
-                "pieceName": connection.pieceName,
-                "type": connection.type,
-                "value": connection.value,
-                "scope": "PLATFORM",
-                "projectIds": [project_ids[reference] for reference in connection.projects],
-                "metadata": connection.metadata,
-                "pieceVersion": connection.pieceVersion,
-                "externalId": connection.externalId,
-                "preSelectForNewProjects": connection.preSelectForNewProjects,
-            }
-        )
+        request = connection.request(project_ids=[project_ids[reference] for reference in connection.projects])
         await connections.upsert(principal, request)
         made["globalConnections"] += 1
 
