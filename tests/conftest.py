@@ -72,6 +72,12 @@ async def make_tenant(app: object, db: Database) -> AsyncIterator[TenantFactory]
         await client.aclose()
 
 
+async def personal_project_id(tenant: Tenant) -> str:
+    """The id of the platform owner's PERSONAL project (every platform has exactly one)."""
+    page = (await tenant.client.get("/v1/projects", params={"types": "PERSONAL"})).json()
+    return str(page["data"][0]["id"])
+
+
 @pytest.fixture
 async def tenant(make_tenant: TenantFactory) -> Tenant:
     return await make_tenant()

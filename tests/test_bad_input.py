@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Tenant
+from tests.conftest import Tenant, personal_project_id
 
 NOT_STORABLE = "request contains a value that cannot be stored (a NUL character or an out-of-range value)"
 
@@ -26,11 +26,6 @@ async def counts(tenant: Tenant) -> tuple[int, int, int]:
     flows = (await tenant.client.get("/v1/flows", params={"projectId": personal, "limit": 100})).json()["data"]
     connections = (await tenant.client.get("/v1/global-connections", params={"limit": 100})).json()["data"]
     return len(projects), len(flows), len(connections)
-
-
-async def personal_project_id(tenant: Tenant) -> str:
-    page = (await tenant.client.get("/v1/projects", params={"types": "PERSONAL"})).json()
-    return str(page["data"][0]["id"])
 
 
 def raw(body: bytes, content_type: str = "application/json") -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Tenant, TenantFactory
+from tests.conftest import Tenant, TenantFactory, personal_project_id
 
 ID_RE = re.compile(r"^[0-9a-zA-Z]{21}$")
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -123,11 +123,6 @@ def chain(*actions: dict) -> dict | None:
         action["nextAction"] = head
         head = action
     return head
-
-
-async def personal_project_id(tenant: Tenant) -> str:
-    page = (await tenant.client.get("/v1/projects", params={"types": "PERSONAL"})).json()
-    return str(page["data"][0]["id"])
 
 
 async def create_flow(tenant: Tenant, project_id: str | None = None, **body: Any) -> dict:

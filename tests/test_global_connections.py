@@ -20,7 +20,7 @@ from sqlalchemy import text
 from app.crypto import InvalidEncryptionKey, SecretBox, load_or_create_key, new_encoded_key
 from app.db import Database
 from app.global_connections.service import secret_context
-from tests.conftest import TEST_ENCRYPTION_KEY, Tenant, TenantFactory
+from tests.conftest import TEST_ENCRYPTION_KEY, Tenant, TenantFactory, personal_project_id
 
 ID_RE = re.compile(r"^[0-9a-zA-Z]{21}$")
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -77,11 +77,6 @@ def project_not_found(project_id: str) -> dict:
         "code": "ENTITY_NOT_FOUND",
         "params": {"entityType": "project", "entityId": project_id, "message": "Project not found"},
     }
-
-
-async def personal_project_id(tenant: Tenant) -> str:
-    page = (await tenant.client.get("/v1/projects", params={"types": "PERSONAL"})).json()
-    return str(page["data"][0]["id"])
 
 
 async def new_project(tenant: Tenant, **body: Any) -> dict:
