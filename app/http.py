@@ -152,13 +152,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             return error_response(RouteNotFound(request.method, request.url.path))
         if exc.status_code == 413:
-            # Fastify's code, as the real server answers an oversized body.
-            body = {
-                "statusCode": 413,
-                "code": "FST_ERR_CTP_BODY_TOO_LARGE",
-                "params": {"message": "Request body is too large"},
-            }
-            return ApJSONResponse(body, status_code=413)
+            return ApJSONResponse(_TOO_LARGE, status_code=413)
         if exc.status_code == 400:
             # The body could not be parsed at all (e.g. nested deeper than the JSON parser goes).
             return error_response(ValidationFailed("body must be valid JSON"))
@@ -320,13 +314,14 @@ class EdgeMiddleware:
                 receive = _counting(receive, self.max_body_bytes)
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
             if api is not None and traffic is not None:
                 traffic.requests.record(
                     {
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "ms": elapsed_ms,
                         "requestId": request_id,
                         "bodySize": body_size,
                     }
@@ -341,7 +336,7 @@ class EdgeMiddleware:
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "ms": elapsed_ms,
                         "requestId": request_id,
                     }
                 )
