@@ -69,10 +69,10 @@ class FlowService:
                 raise flow_not_found(flow_id)
             return populated_flow_body(record)
         async with self.db.read() as conn:
-            row = await FlowRepository(conn).get_populated(principal.platform_id, flow_id, version_id)
-            if row is None and version_id is not None:
-                if await FlowRepository(conn).get_populated(principal.platform_id, flow_id) is not None:
-                    raise version_not_found(flow_id, version_id)
+            flows = FlowRepository(conn)
+            row = await flows.get_populated(principal.platform_id, flow_id, version_id)
+            if row is None and await flows.get_populated(principal.platform_id, flow_id) is not None:
+                raise version_not_found(flow_id, version_id)
         if row is None:
             raise flow_not_found(flow_id)
         return populated_flow_body(row)
@@ -231,30 +231,23 @@ class FlowService:
             await self._assert_pieces_allowed(flows, flow["project_id"], latest["trigger"])
             if latest["state"] != "LOCKED":
                 await flows.update_version(latest["id"], {"state": "LOCKED"})
-            await flows.update_flow(flow_id, {"published_version_id": latest["id"]})
             # Publishing (re-)enables the flow on its new version unless told otherwise.
-            if request.status is None or request.status.value == "ENABLED":
-                source = trigger_source(latest["trigger"])
-                await flows.update_flow(flow_id, {"status": "ENABLED", "trigger_source": source})
-            else:
-                await flows.update_flow(flow_id, {"status": "DISABLED", "trigger_source": None})
+            status = request.status.value if request.status is not None else "ENABLED"
+            await flows.update_flow(
+                flow_id, {"published_version_id": latest["id"], **_status_values(status, latest["trigger"])}
+            )
 
-    async def _change_status(
-        self, flows: FlowRepository, flow: Any, status: str, trigger: dict[str, Any] | None = None
-    ) -> None:
+    async def _change_status(self, flows: FlowRepository, flow: Any, status: str) -> None:
         if status == flow["status"]:
             return  # the real server answers with the flow unchanged
+        trigger: dict[str, Any] = {}
         if status == "ENABLED":
             published_id = flow["published_version_id"]
             if published_id is None:
                 raise FlowOperationInvalid("Flow has no published version")
-            if trigger is None:
-                published = await flows.version(flow["id"], published_id)
-                trigger = published["trigger"] if published is not None else None
-            source = trigger_source(trigger) if trigger is not None else {"schedule": None}
-            await flows.update_flow(flow["id"], {"status": "ENABLED", "trigger_source": source})
-        else:
-            await flows.update_flow(flow["id"], {"status": "DISABLED", "trigger_source": None})
+            published = await flows.version(flow["id"], published_id)
+            trigger = published["trigger"] if published is not None else {}
+        await flows.update_flow(flow["id"], _status_values(status, trigger))
 
     # --- version-level operations
 
@@ -429,6 +422,13 @@ def _new_note(note: Any) -> dict[str, Any]:
     now = steps.now_iso()
     body = note.model_dump(mode="json", exclude={"ownerId"})
     return {**body, "ownerId": None, "createdAt": now, "updatedAt": now}
+
+
+def _status_values(status: str, published_trigger: dict[str, Any]) -> dict[str, Any]:
+    """The flow columns of a status: an enabled flow shows its trigger's source, a disabled none."""
+    if status == "ENABLED":
+        return {"status": "ENABLED", "trigger_source": trigger_source(published_trigger)}
+    return {"status": "DISABLED", "trigger_source": None}
 
 
 def _brought_by(kind: str, request: Any) -> dict[str, Any] | None:
