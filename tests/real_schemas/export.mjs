@@ -1,0 +1,84 @@
+// Exports the real Activepieces schemas this API uses (from the published @activepieces/shared, zod 4)
+// to JSON Schema files committed beside this script, so the test suite validates with no node and no
+// network. Run by hand when the pin in package.json moves:
+//
+//     cd tests/real_schemas && npm ci && node export.mjs
+//
+// Every file records the package and version it came from; manifest.json lists them all.
+import { readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const require = createRequire(import.meta.url)
+const shared = require('@activepieces/shared')
+const { z } = require('zod')
+
+const here = dirname(fileURLToPath(import.meta.url))
+const PACKAGE = '@activepieces/shared'
+const version = JSON.parse(readFileSync(require.resolve(`${PACKAGE}/package.json`), 'utf8')).version
+const zodVersion = JSON.parse(readFileSync(require.resolve('zod/package.json'), 'utf8')).version
+const pinned = JSON.parse(readFileSync(join(here, 'package.json'), 'utf8')).dependencies[PACKAGE]
+if (version !== pinned) {
+    throw new Error(`installed ${PACKAGE}@${version} but package.json pins ${pinned}: run npm ci first`)
+}
+
+// name -> [zod schema, where this API uses it]
+const schemas = {
+    // Projects (platform-project-controller.ts)
+    ProjectWithLimits: [shared.ProjectWithLimits, 'response of GET/POST /v1/projects/:id, POST /v1/projects'],
+    SeekPageProjectWithLimits: [shared.SeekPage(shared.ProjectWithLimits), 'response of GET /v1/projects'],
+    CreatePlatformProjectRequest: [shared.CreatePlatformProjectRequest, 'body of POST /v1/projects'],
+    UpdateProjectPlatformRequest: [shared.UpdateProjectPlatformRequest, 'body of POST /v1/projects/:id'],
+    ListProjectRequestForPlatformQueryParams: [shared.ListProjectRequestForPlatformQueryParams, 'query of GET /v1/projects'],
+    // Flows (flow.controller.ts)
+    PopulatedFlow: [shared.PopulatedFlow, 'response of POST /v1/flows, GET/POST /v1/flows/:id'],
+    SeekPagePopulatedFlow: [shared.SeekPage(shared.PopulatedFlow), 'response of GET /v1/flows'],
+    Flow: [shared.Flow, 'the flow part of PopulatedFlow'],
+    FlowVersion: [shared.FlowVersion, 'the version part of PopulatedFlow'],
+    FlowAction: [shared.FlowAction, 'a step of a step tree'],
+    FlowTrigger: [shared.FlowTrigger, 'the root of a step tree'],
+    FlowOperationRequest: [shared.FlowOperationRequest, 'body of POST /v1/flows/:id'],
+    CreateFlowRequest: [shared.CreateFlowRequest, 'body of POST /v1/flows'],
+    ListFlowsRequest: [shared.ListFlowsRequest, 'query of GET /v1/flows'],
+    CountFlowsRequest: [shared.CountFlowsRequest, 'query of GET /v1/flows/count'],
+    GetFlowQueryParamsRequest: [shared.GetFlowQueryParamsRequest, 'query of GET /v1/flows/:id'],
+    SharedTemplate: [shared.SharedTemplate, 'response of GET /v1/flows/:id/template'],
+    SeekPageFlowVersion: [shared.SeekPage(shared.FlowVersion), 'response of GET /v1/flows/:id/versions'],
+    // Global connections (global-connection-module.ts)
+    UpsertGlobalConnectionRequestBody: [shared.UpsertGlobalConnectionRequestBody, 'body of POST /v1/global-connections'],
+    UpdateGlobalConnectionValueRequestBody: [shared.UpdateGlobalConnectionValueRequestBody, 'body of POST /v1/global-connections/:id'],
+    ListGlobalConnectionsRequestQuery: [shared.ListGlobalConnectionsRequestQuery, 'query of GET /v1/global-connections'],
+    AppConnectionWithoutSensitiveData: [shared.AppConnectionWithoutSensitiveData, 'response of POST /v1/global-connections(/:id)'],
+    SeekPageAppConnectionWithoutSensitiveData: [shared.SeekPage(shared.AppConnectionWithoutSensitiveData), 'response of GET /v1/global-connections'],
+    // Errors (every route)
+    ErrorCode: [z.enum(shared.ErrorCode), 'the code of every error body'],
+}
+
+// io 'input': both sides of this API are *parsed* by these zod schemas — the real server parses the
+// request bodies, and a real client parses the responses with the same schemas (PopulatedFlow.parse...)
+// — so the input side is the contract: fields with defaults are optional, and a preprocess/transform is
+// described by what it accepts rather than what it produces.
+// unrepresentable 'any': a few leaves have no JSON Schema form (z.custom, dates); they become `{}`
+// (accept anything) instead of aborting the whole export; the rest of the schema still checks.
+// cycles 'ref' (the default): step trees are recursive (nextAction, firstLoopAction, children) and
+// become $defs + $ref; reused 'ref' makes shared subtrees one definition.
+// target draft-2020-12: what the Python side (jsonschema + referencing) validates with.
+const options = { io: 'input', unrepresentable: 'any', cycles: 'ref', reused: 'inline', target: 'draft-2020-12' }
+
+const out = join(here, 'schemas')
+rmSync(out, { recursive: true, force: true })
+mkdirSync(out, { recursive: true })
+const manifest = { package: PACKAGE, version, zod: zodVersion, options, LATEST_FLOW_SCHEMA_VERSION: shared.LATEST_FLOW_SCHEMA_VERSION, schemas: {} }
+for (const [name, [schema, usedFor]] of Object.entries(schemas)) {
+    if (schema === undefined) {
+        throw new Error(`${PACKAGE}@${version} no longer exports the schema for ${name}`)
+    }
+    const json = z.toJSONSchema(schema, options)
+    const file = `${name}.json`
+    const document = { $id: `https://openpieces.local/real-schemas/${file}`, 'x-source': `${PACKAGE}@${version}`, 'x-used-for': usedFor, ...json }
+    writeFileSync(join(out, file), JSON.stringify(document, null, 2) + '\n')
+    manifest.schemas[name] = { file: `schemas/${file}`, usedFor }
+}
+writeFileSync(join(here, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
+console.log(`exported ${Object.keys(schemas).length} schemas from ${PACKAGE}@${version} (zod ${zodVersion})`)
