@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import orjson
@@ -23,13 +23,49 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.admin.traffic import Traffic, api_path
 from app.auth import authenticate, needs_api_key
 from app.db import is_bad_input_error, is_unavailable_error
 from app.errors import ActivepiecesError, RouteNotFound, ServiceUnavailable, ValidationFailed
 from app.serialization import json_bytes
 
 log = logging.getLogger("openpieces.http")
+
+
+def api_path(path: str) -> str | None:
+    """`/api/v1/x` and `/v1/x` are one route; None for paths outside the API."""
+    if path.startswith("/api/v1/") or path == "/api/v1":
+        return path[4:]
+    if path.startswith("/v1/") or path == "/v1":
+        return path
+    return None
+
+
+# What the edge asks of the test target's traffic controls (faults, request log). The edge knows
+# no domain: the admin domain implements these and `app.main` hands them in.
+class InjectedFault(Protocol):
+    @property
+    def delay_ms(self) -> int: ...
+
+    @property
+    def status(self) -> int | None: ...
+
+    def body(self) -> dict[str, Any]: ...
+
+
+class FaultSource(Protocol):
+    def take(self, method: str, path: str) -> InjectedFault | None: ...
+
+
+class RequestRecorder(Protocol):
+    def record(self, entry: dict[str, Any]) -> None: ...
+
+
+class TrafficControls(Protocol):
+    @property
+    def faults(self) -> FaultSource: ...
+
+    @property
+    def requests(self) -> RequestRecorder: ...
 
 
 class ApJSONResponse(JSONResponse):
@@ -256,7 +292,7 @@ class EdgeMiddleware:
         *,
         access_log: AccessLog | None = None,
         max_body_bytes: int | None = None,
-        traffic: Traffic | None = None,
+        traffic: TrafficControls | None = None,
     ) -> None:
         self.app = app
         self.access_log = access_log

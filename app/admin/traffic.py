@@ -25,15 +25,6 @@ DEFAULT_CODES = {
 }
 
 
-def api_path(path: str) -> str | None:
-    """`/api/v1/x` and `/v1/x` are one route; None for paths outside the API."""
-    if path.startswith("/api/v1/") or path == "/api/v1":
-        return path[4:]
-    if path.startswith("/v1/") or path == "/v1":
-        return path
-    return None
-
-
 @dataclass(slots=True)
 class Fault:
     id: str
