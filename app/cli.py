@@ -104,11 +104,11 @@ def create_platform(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Create a platform, its owner user and PERSONAL project, and a first API key."""
-    from app.platforms.service import PlatformService
+    from app.projects.provisioning import PlatformProvisioning
 
     with _database_url() as url:
         run_migrations(url)
-        created = asyncio.run(_with_db(url, lambda db: PlatformService(db).create_platform(name, edition.value)))
+        created = asyncio.run(_with_db(url, lambda db: PlatformProvisioning(db).create_platform(name, edition.value)))
     result = {"platformId": created.platform_id, "ownerId": created.owner_id, "apiKey": created.api_key}
     if as_json:
         typer.echo(json.dumps(result))

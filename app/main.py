@@ -31,6 +31,7 @@ from app.http import (
 )
 from app.openapi import install_openapi
 from app.platforms.service import PlatformService
+from app.projects.provisioning import PlatformProvisioning
 from app.projects.router import router as projects_router
 
 log = logging.getLogger("openpieces")
@@ -58,7 +59,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.db = db
     app.state.authenticator = ApiKeyAuthenticator(platforms.resolve_api_key, settings.auth_cache_ttl_seconds)
     if settings.bootstrap_api_key:
-        created = await platforms.ensure_bootstrap_platform(settings.bootstrap_api_key, settings.bootstrap_edition)
+        created = await PlatformProvisioning(db).ensure_bootstrap_platform(
+            settings.bootstrap_api_key, settings.bootstrap_edition
+        )
         if created:
             log.info("created the bootstrap platform", extra={"platformId": created.platform_id})
     if app.state.seed is not None:

@@ -145,11 +145,11 @@ SEED_CONNECTIONS = """
 
 async def seed(database_url: str, records: int) -> Seeded:
     from app.db import Database
-    from app.platforms.service import PlatformService
+    from app.projects.provisioning import PlatformProvisioning
 
     db = Database(database_url, pool_size=1, max_overflow=0)
     # ENTERPRISE: no team-project limit, so POST /v1/projects keeps succeeding.
-    created = await PlatformService(db).create_platform("Bench", "ENTERPRISE", api_key=BENCH_KEY)
+    created = await PlatformProvisioning(db).create_platform("Bench", "ENTERPRISE", api_key=BENCH_KEY)
     await db.dispose()
     platform_id = created.platform_id
     trigger = json.dumps(SEED_TRIGGER)

@@ -13,7 +13,7 @@ from app.config import Settings
 from app.crypto import new_encoded_key
 from app.db import Database, run_migrations
 from app.main import create_app
-from app.platforms.service import PlatformService
+from app.projects.provisioning import PlatformProvisioning
 from tests.pg import fresh_database
 
 # Fixed for the run, so a test can open what the server sealed.
@@ -58,7 +58,7 @@ async def make_tenant(app: object, db: Database) -> AsyncIterator[TenantFactory]
     clients: list[httpx.AsyncClient] = []
 
     async def make(edition: str = "ENTERPRISE", name: str = "Test Platform") -> Tenant:
-        created = await PlatformService(db).create_platform(name, edition)
+        created = await PlatformProvisioning(db).create_platform(name, edition)
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
             base_url="http://testserver",

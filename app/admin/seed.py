@@ -25,6 +25,7 @@ from app.platforms.models import ApiKey
 from app.platforms.repository import PlatformRepository
 from app.platforms.service import PlatformService
 from app.projects.models import Project
+from app.projects.provisioning import PlatformProvisioning
 from app.projects.schemas import CreateProjectRequest, UpdateProjectRequest
 from app.projects.service import ProjectService
 
@@ -218,7 +219,7 @@ async def apply_seed(db: Database, secrets: SecretBox, document: SeedDocument) -
 async def _apply_platform(db: Database, secrets: SecretBox, seed: SeedPlatform, made: dict[str, int]) -> None:
     principal = await _platform_of(db, seed.apiKeys)
     if principal is None:
-        created = await PlatformService(db).create_platform(seed.name, seed.edition, api_key=seed.apiKeys[0])
+        created = await PlatformProvisioning(db).create_platform(seed.name, seed.edition, api_key=seed.apiKeys[0])
         principal = Principal(platform_id=created.platform_id, owner_id=created.owner_id, api_key_id="seed")
         made["platforms"] += 1
     await _ensure_keys(db, principal.platform_id, seed.apiKeys)

@@ -16,6 +16,7 @@ from app.db import Base, Database
 from app.errors import EntityNotFound
 from app.platforms.repository import PlatformRepository
 from app.platforms.service import PlatformService
+from app.projects.provisioning import PlatformProvisioning
 from app.serialization import iso
 
 
@@ -52,7 +53,7 @@ class AdminService:
         self.seed = seed
 
     async def create_platform(self, name: str, edition: str, api_key: str | None) -> dict[str, str]:
-        created = await PlatformService(self.db).create_platform(name, edition, api_key=api_key)
+        created = await PlatformProvisioning(self.db).create_platform(name, edition, api_key=api_key)
         return {"platformId": created.platform_id, "ownerId": created.owner_id, "apiKey": created.api_key}
 
     async def list_platforms(self) -> list[dict[str, Any]]:
@@ -89,7 +90,7 @@ class AdminService:
         self.traffic.requests.clear()
         emptied_ms = (time.perf_counter() - started) * 1000
         if self.settings.bootstrap_api_key:
-            await PlatformService(self.db).ensure_bootstrap_platform(
+            await PlatformProvisioning(self.db).ensure_bootstrap_platform(
                 self.settings.bootstrap_api_key, self.settings.bootstrap_edition
             )
         seeded = await apply_seed(self.db, self.secrets, self.seed) if self.seed is not None else None

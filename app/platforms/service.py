@@ -1,27 +1,15 @@
-"""Provisioning platforms and API keys, and resolving keys to principals."""
+"""API keys: creating them and resolving them to principals. Provisioning a whole platform (with
+its owner's project) is `app.projects.provisioning`, a layer above."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import text
-
 from app.auth import Principal, hash_api_key
-from app.db import MIGRATION_LOCK_KEY, Database
-from app.errors import EntityNotFound, ValidationFailed
+from app.db import Database
+from app.errors import EntityNotFound
 from app.ids import new_api_key, new_id
 from app.platforms.repository import PlatformRepository
-from app.projects.repository import ProjectRepository
-from app.projects.service import new_project_values
 
 TEAM_PROJECTS_LIMIT_BY_EDITION = {"COMMUNITY": "NONE", "PRO": "ONE", "ENTERPRISE": "UNLIMITED"}
-
-
-@dataclass(frozen=True, slots=True)
-class CreatedPlatform:
-    platform_id: str
-    owner_id: str
-    api_key: str
 
 
 class PlatformService:
@@ -35,39 +23,6 @@ class PlatformService:
             return None
         return Principal(platform_id=resolved.platform_id, owner_id=resolved.owner_id, api_key_id=resolved.api_key_id)
 
-    async def create_platform(self, name: str, edition: str, api_key: str | None = None) -> CreatedPlatform:
-        """A platform, its owner (an ADMIN user), the owner's PERSONAL project, and an API key."""
-        if edition not in TEAM_PROJECTS_LIMIT_BY_EDITION:
-            raise ValidationFailed(f"edition must be one of {', '.join(TEAM_PROJECTS_LIMIT_BY_EDITION)}")
-        platform_id, owner_id = new_id(), new_id()
-        key = api_key or new_api_key()
-        async with self.db.transaction() as conn:
-            platforms = PlatformRepository(conn)
-            await platforms.insert_platform(
-                id=platform_id,
-                name=name,
-                owner_id=owner_id,
-                edition=edition,
-                team_projects_limit=TEAM_PROJECTS_LIMIT_BY_EDITION[edition],
-            )
-            await platforms.insert_user(
-                id=owner_id,
-                platform_id=platform_id,
-                email=f"owner+{platform_id.lower()}@openpieces.local",
-                first_name="Platform",
-                last_name="Owner",
-                platform_role="ADMIN",
-            )
-            project, plan = new_project_values(
-                platform_id=platform_id,
-                owner_id=owner_id,
-                display_name="Platform Owner's Project",
-                project_type="PERSONAL",
-            )
-            await ProjectRepository(conn).insert(project, plan)
-            await self.insert_key(platforms, platform_id, key)
-        return CreatedPlatform(platform_id=platform_id, owner_id=owner_id, api_key=key)
-
     async def create_api_key(self, platform_id: str) -> str:
         key = new_api_key()
         async with self.db.transaction() as conn:
@@ -76,15 +31,6 @@ class PlatformService:
                 raise EntityNotFound("platform", platform_id, "Platform not found")
             await self.insert_key(platforms, platform_id, key)
         return key
-
-    async def ensure_bootstrap_platform(self, api_key: str, edition: str) -> CreatedPlatform | None:
-        """Create a platform holding `api_key` unless one already does. Workers starting at once
-        take turns on an advisory lock, so exactly one platform is made."""
-        async with self.db.transaction() as conn:
-            await conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
-            if await PlatformRepository(conn).key_exists(hash_api_key(api_key)):
-                return None
-            return await self.create_platform("Bootstrap Platform", edition, api_key=api_key)
 
     @staticmethod
     async def insert_key(platforms: PlatformRepository, platform_id: str, key: str) -> None:
