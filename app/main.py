@@ -33,6 +33,7 @@ from app.openapi import install_openapi
 from app.platforms.service import PlatformService
 from app.projects.provisioning import PlatformProvisioning
 from app.projects.router import router as projects_router
+from app.services import project_service
 
 log = logging.getLogger("openpieces")
 
@@ -57,6 +58,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     db = Database(database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
     platforms = PlatformService(db)
     app.state.db = db
+    app.state.project_service = project_service(db)
     app.state.authenticator = ApiKeyAuthenticator(platforms.resolve_api_key, settings.auth_cache_ttl_seconds)
     if settings.bootstrap_api_key:
         created = await PlatformProvisioning(db).ensure_bootstrap_platform(

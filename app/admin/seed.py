@@ -27,7 +27,7 @@ from app.platforms.service import PlatformService
 from app.projects.models import Project
 from app.projects.provisioning import PlatformProvisioning
 from app.projects.schemas import CreateProjectRequest, UpdateProjectRequest
-from app.projects.service import ProjectService
+from app.services import project_service
 
 log = logging.getLogger("openpieces.seed")
 
@@ -225,7 +225,7 @@ async def _apply_platform(db: Database, secrets: SecretBox, seed: SeedPlatform, 
     await _ensure_keys(db, principal.platform_id, seed.apiKeys)
 
     project_ids = await _project_ids(db, principal.platform_id)
-    projects = ProjectService(db)
+    projects = project_service(db)
     for project in seed.projects:
         if project.externalId in project_ids:
             continue

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import String
 
+from app.flows.repository import flows_using_connection
 from app.global_connections.models import AppConnection, AppConnectionProject
 from app.pagination import Cursor, Page, paginate
 from app.platforms.models import User
@@ -38,9 +39,8 @@ def _project_ids(connection_id: ColumnElement[str]) -> Any:
 
 
 def _flow_ids(connection: Any) -> Any:
-    from app.global_connections.usage import flow_ids_column
-
-    return flow_ids_column(connection)
+    """`flowIds`: the flows domain (below this one) answers which flows use the connection."""
+    return flows_using_connection(connection.c.platform_id, connection.c.external_id)
 
 
 def _full_connection_query() -> Select[Any]:

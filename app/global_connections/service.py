@@ -134,6 +134,21 @@ class GlobalConnectionService:
         return page.to_body(connection_body)
 
 
+class ProjectConnectionLinks:
+    """What projects ask of this domain when a project is created or names its connections (the
+    `ConnectionLinks` protocol of `app.projects.service`)."""
+
+    async def link_new_project(
+        self, conn: AsyncConnection, platform_id: str, project_id: str, external_ids: list[str] | None
+    ) -> None:
+        await link_new_project(conn, platform_id, project_id, external_ids)
+
+    async def set_project_connections(
+        self, conn: AsyncConnection, platform_id: str, project_id: str, external_ids: list[str]
+    ) -> None:
+        await set_project_connections(conn, platform_id, project_id, external_ids)
+
+
 async def link_new_project(
     conn: AsyncConnection, platform_id: str, project_id: str, external_ids: list[str] | None
 ) -> None:

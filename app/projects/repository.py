@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -26,7 +27,11 @@ def _count(table: Any, *conditions: ColumnElement[bool]) -> Any:
     return select(func.count()).select_from(table).where(*conditions).scalar_subquery()
 
 
-def _full_project_query() -> Select[Any]:
+FlowCounts = Callable[[ColumnElement[str]], list[Any]]
+"""totalFlows and activeFlows of the project whose id is the given column, as labelled columns."""
+
+
+def _full_project_query(flow_counts: FlowCounts) -> Select[Any]:
     p = project_t.c
     members = member_t.join(user_t, user_t.c.id == member_t.c.user_id)
     return select(
@@ -56,28 +61,50 @@ def _full_project_query() -> Select[Any]:
         plan_t.c.ai_credits.label("plan_ai_credits"),
         _count(member_t, member_t.c.project_id == p.id).label("total_users"),
         _count(members, member_t.c.project_id == p.id, user_t.c.status == "ACTIVE").label("active_users"),
-        *_flow_counts(p.id),
+        *flow_counts(p.id),
     ).join(plan_t, plan_t.c.project_id == p.id)
 
 
-def _flow_counts(project_id: ColumnElement[str]) -> list[Any]:
-    """totalFlows / activeFlows; the flows domain supplies the table once it exists."""
-    from app.projects.analytics import flow_count_columns
+class ProjectReads:
+    """The one query that reads a project whole (plan, members and analytics), built and compiled
+    once. Its flow counts come from the flows domain, which sits above projects: `app.main` hands
+    them in, so projects never imports flows."""
 
-    return flow_count_columns(project_id)
+    def __init__(self, flow_counts: FlowCounts) -> None:
+        self.query = _full_project_query(flow_counts)
+        self._by_id = CompiledQuery(
+            self.query.where(
+                project_t.c.id == bindparam("project_id"), project_t.c.platform_id == bindparam("platform_id")
+            )
+        )
 
+    async def fetch(self, conn: asyncpg.Connection, platform_id: str, project_id: str) -> asyncpg.Record | None:
+        """The hot path of `GET /v1/projects/{id}`: one indexed query on a raw asyncpg connection."""
+        return await self._by_id.fetchrow(conn, project_id=project_id, platform_id=platform_id)
 
-FULL_PROJECT_QUERY = _full_project_query()
-GET_FULL_PROJECT = CompiledQuery(
-    FULL_PROJECT_QUERY.where(
-        project_t.c.id == bindparam("project_id"), project_t.c.platform_id == bindparam("platform_id")
-    )
-)
+    async def get(self, conn: AsyncConnection, platform_id: str, project_id: str) -> RowMapping | None:
+        query = self.query.where(project_t.c.id == project_id, project_t.c.platform_id == platform_id)
+        return (await conn.execute(query)).mappings().first()
 
-
-async def fetch_full_project(conn: asyncpg.Connection, platform_id: str, project_id: str) -> asyncpg.Record | None:
-    """The hot path of `GET /v1/projects/{id}`: one indexed query on a raw asyncpg connection."""
-    return await GET_FULL_PROJECT.fetchrow(conn, project_id=project_id, platform_id=platform_id)
+    async def list_page(
+        self,
+        conn: AsyncConnection,
+        platform_id: str,
+        *,
+        limit: int,
+        cursor: Cursor | None,
+        external_id: str | None = None,
+        display_name: str | None = None,
+        types: list[str] | None = None,
+    ) -> Page:
+        query = self.query.where(project_t.c.platform_id == platform_id)
+        if external_id is not None:
+            query = query.where(project_t.c.external_id == external_id)
+        if display_name:
+            query = query.where(project_t.c.display_name.icontains(display_name, autoescape=True))
+        if types:
+            query = query.where(project_t.c.type.in_(types))
+        return await paginate(conn, query, created=project_t.c.created, id_=project_t.c.id, limit=limit, cursor=cursor)
 
 
 class ExternalIdTaken(Exception):
@@ -99,10 +126,6 @@ class ProjectRepository:
                 raise ExternalIdTaken from exc
             raise
 
-    async def get_full(self, platform_id: str, project_id: str) -> RowMapping | None:
-        query = FULL_PROJECT_QUERY.where(project_t.c.id == project_id, project_t.c.platform_id == platform_id)
-        return (await self.conn.execute(query)).mappings().first()
-
     async def get_type(
         self, platform_id: str, project_id: str, *, lock: Literal["update", "delete"] | None = None
     ) -> str | None:
@@ -113,27 +136,6 @@ class ProjectRepository:
         if lock is not None:
             query = query.with_for_update(key_share=lock == "update")
         return await self.conn.scalar(query)
-
-    async def list_page(
-        self,
-        platform_id: str,
-        *,
-        limit: int,
-        cursor: Cursor | None,
-        external_id: str | None = None,
-        display_name: str | None = None,
-        types: list[str] | None = None,
-    ) -> Page:
-        query = FULL_PROJECT_QUERY.where(project_t.c.platform_id == platform_id)
-        if external_id is not None:
-            query = query.where(project_t.c.external_id == external_id)
-        if display_name:
-            query = query.where(project_t.c.display_name.icontains(display_name, autoescape=True))
-        if types:
-            query = query.where(project_t.c.type.in_(types))
-        return await paginate(
-            self.conn, query, created=project_t.c.created, id_=project_t.c.id, limit=limit, cursor=cursor
-        )
 
     async def count_team_projects(self, platform_id: str) -> int:
         return int(

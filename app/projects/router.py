@@ -22,7 +22,9 @@ ProjectId = Annotated[str, Path(pattern=ID_PATTERN, description="The project id"
 
 
 def service_of(http: Request) -> ProjectService:
-    return ProjectService(http.app.state.db)
+    # Composed by `app.main`, with what the domains above projects supply.
+    service: ProjectService = http.app.state.project_service
+    return service
 
 
 @router.get("", response_model=SeekPageProjects, summary="List projects")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth import Principal
 from app.db import Database
@@ -15,11 +17,10 @@ from app.errors import (
     ProjectNotFound,
     ValidationFailed,
 )
-from app.global_connections.service import link_new_project, set_project_connections
 from app.ids import new_id
 from app.pagination import decode_cursor
 from app.platforms.repository import PlatformRepository
-from app.projects.repository import ExternalIdTaken, ProjectRepository, fetch_full_project
+from app.projects.repository import ExternalIdTaken, ProjectReads, ProjectRepository
 from app.projects.schemas import ColorName, CreateProjectRequest, UpdateProjectRequest, project_body
 from app.serialization import iso
 
@@ -83,13 +84,28 @@ def new_project_values(
     return project, plan
 
 
+class ConnectionLinks(Protocol):
+    """Linking a project to its platform's global connections, inside the caller's transaction.
+    The global connections domain sits above projects and implements this; `app.main` hands it in."""
+
+    async def link_new_project(
+        self, conn: AsyncConnection, platform_id: str, project_id: str, external_ids: list[str] | None
+    ) -> None: ...
+
+    async def set_project_connections(
+        self, conn: AsyncConnection, platform_id: str, project_id: str, external_ids: list[str]
+    ) -> None: ...
+
+
 class ProjectService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, reads: ProjectReads, links: ConnectionLinks) -> None:
         self.db = db
+        self.reads = reads
+        self.links = links
 
     async def get(self, principal: Principal, project_id: str) -> dict[str, Any]:
         async with self.db.fast_read() as conn:
-            row = await fetch_full_project(conn, principal.platform_id, project_id)
+            row = await self.reads.fetch(conn, principal.platform_id, project_id)
         if row is None:
             raise ProjectNotFound(project_id)
         return project_body(row, next_month_start())
@@ -106,7 +122,8 @@ class ProjectService:
     ) -> dict[str, Any]:
         position = decode_cursor(cursor)
         async with self.db.read() as conn:
-            page = await ProjectRepository(conn).list_page(
+            page = await self.reads.list_page(
+                conn,
                 principal.platform_id,
                 limit=limit,
                 cursor=position,
@@ -136,8 +153,8 @@ class ProjectService:
                     max_concurrent_jobs=request.maxConcurrentJobs,
                 )
                 await projects.insert(values, plan)
-                await link_new_project(conn, platform.id, values["id"], request.globalConnectionExternalIds)
-                row = await projects.get_full(platform.id, values["id"])
+                await self.links.link_new_project(conn, platform.id, values["id"], request.globalConnectionExternalIds)
+                row = await self.reads.get(conn, platform.id, values["id"])
         except ExternalIdTaken:
             raise ProjectExternalIdAlreadyExists(request.externalId or "") from None
         assert row is not None
@@ -177,10 +194,10 @@ class ProjectService:
                     if plan_values:
                         await projects.update_plan(project_id, plan_values)
                 if request.globalConnectionExternalIds is not None:
-                    await set_project_connections(
+                    await self.links.set_project_connections(
                         conn, principal.platform_id, project_id, request.globalConnectionExternalIds
                     )
-                row = await projects.get_full(principal.platform_id, project_id)
+                row = await self.reads.get(conn, principal.platform_id, project_id)
         except ExternalIdTaken:
             raise ProjectExternalIdAlreadyExists(request.externalId or "") from None
         assert row is not None

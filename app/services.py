@@ -1,0 +1,18 @@
+"""The domain services wired together. A lower domain takes what it needs from a higher one as a
+callable or protocol (projects gets flow counts from flows and connection links from global
+connections); this is where they are handed in, for the app, the seed and the CLI alike."""
+
+from __future__ import annotations
+
+from app.db import Database
+from app.flows.repository import flow_counts
+from app.global_connections.service import ProjectConnectionLinks
+from app.projects.repository import ProjectReads
+from app.projects.service import ProjectService
+
+# Built and compiled once per process.
+PROJECT_READS = ProjectReads(flow_counts)
+
+
+def project_service(db: Database) -> ProjectService:
+    return ProjectService(db, PROJECT_READS, ProjectConnectionLinks())
