@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.types import Scope
 
-from app.errors import AuthenticationFailed
+from app.errors import AuthenticationFailed, NotAnApiKey
 
 # A bearer token is printable ASCII without spaces; anything else cannot be a key.
 _TOKEN_RE = re.compile(r"^[\x21-\x7e]{1,512}$")
@@ -67,7 +67,9 @@ class ApiKeyAuthenticator:
         principal = await self._resolve(key_hash)
         if principal is None:
             self._cache.pop(key_hash, None)
-            raise AuthenticationFailed()
+            # A token that is not even shaped like an API key is, to the real server, a user's
+            # access token that does not verify (a different code there; see app/compat.py).
+            raise AuthenticationFailed() if token.startswith("sk-") else NotAnApiKey()
         if self._ttl > 0:
             if len(self._cache) >= self._max_entries:
                 self._cache.clear()

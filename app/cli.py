@@ -20,6 +20,11 @@ from app.db import Database, EmbeddedPostgres, run_migrations
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
 
+class Compat(StrEnum):
+    docs = "docs"
+    server = "server"
+
+
 class Edition(StrEnum):
     COMMUNITY = "COMMUNITY"
     PRO = "PRO"
@@ -54,10 +59,18 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 for all)."),
     port: int = typer.Option(8080, help="TCP port."),
     workers: int = typer.Option(1, min=1, help="Worker processes."),
+    compat: Compat | None = typer.Option(
+        None,
+        help="Where the docs and the real server disagree, whose answers to give (default: AP_COMPAT, else docs).",
+    ),
 ) -> None:
     """Run the API server (migrates first unless AP_RUN_MIGRATIONS=false)."""
     import uvicorn
 
+    if compat is not None:
+        # Through the environment, so every worker reads the same setting.
+        os.environ["AP_COMPAT"] = compat.value
+        get_settings.cache_clear()
     settings = get_settings()
     if settings.seed_file:
         _check_seed_file(settings.seed_file)

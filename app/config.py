@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,6 +27,10 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     # A YAML or JSON seed file applied (idempotently) on start and on `POST /admin/reset`.
     seed_file: Path | None = None
+
+    # Where the public docs and the real server disagree, which answer to give (app/compat.py):
+    # "docs" (the seed documents') or "server" (the deployed Activepieces server's).
+    compat: Literal["docs", "server"] = "docs"
 
     log_level: str = "INFO"
     # Bigger request bodies are refused with 413 before they are read whole.

@@ -120,3 +120,39 @@ class FlowExternalIdAlreadyExists(ActivepiecesError):
 
     def __init__(self, external_id: str) -> None:
         super().__init__({"externalId": external_id})
+
+
+# --- answers that differ between the documented API and the real server (see app/compat.py)
+
+
+class OfAnotherPlatform:
+    """Marker: the entity exists, but on another platform. Documented: indistinguishable from a
+    missing one (404); the real server checks access first and answers 403 AUTHORIZATION."""
+
+
+class ProjectOfAnotherPlatform(ProjectNotFound, OfAnotherPlatform):
+    pass
+
+
+class FlowNotFound(EntityNotFound):
+    def __init__(self, flow_id: str) -> None:
+        super().__init__("flow", flow_id, "Flow not found")
+
+
+class FlowOfAnotherPlatform(FlowNotFound, OfAnotherPlatform):
+    pass
+
+
+class NotAnApiKey(AuthenticationFailed):
+    """A bearer token without the API keys' `sk-` prefix. Documented: 401 AUTHENTICATION; the real
+    server takes it for a user's access token and answers 401 INVALID_BEARER_TOKEN."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid api key")
+
+
+class PrincipalNotAllowed(PermissionDenied):
+    """A route the real server keeps for users, called with an API key."""
+
+    def __init__(self) -> None:
+        super().__init__("principal is not allowed for this route")

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import authenticate, needs_api_key
+from app.compat import DOCS_POLICY, Answer, CompatPolicy
 from app.db import is_bad_input_error, is_unavailable_error
 from app.errors import ActivepiecesError, RouteNotFound, ServiceUnavailable, ValidationFailed
 from app.serialization import json_bytes
@@ -75,7 +76,16 @@ class ApJSONResponse(JSONResponse):
         return json_bytes(content)
 
 
-def error_response(exc: BaseException) -> Response:
+def compat_of(app: Any) -> CompatPolicy:
+    """The app's answers policy (documented or real server's; see app/compat.py)."""
+    return getattr(app.state, "compat", DOCS_POLICY)
+
+
+def answer(result: Answer) -> Response:
+    return ApJSONResponse(result.body, status_code=result.status)
+
+
+def error_response(exc: BaseException, policy: CompatPolicy = DOCS_POLICY) -> Response:
     if isinstance(exc, ActivepiecesError):
         error = exc
     elif is_unavailable_error(exc):
@@ -89,7 +99,7 @@ def error_response(exc: BaseException) -> Response:
     else:
         log.exception("unhandled error", exc_info=exc)
         error = ActivepiecesError({"message": "Internal server error"})
-    return ApJSONResponse(error.body(), status_code=error.status_code)
+    return answer(policy.render(error))
 
 
 # --- request validation: the messages read like the real server's (ajv's), and never echo input.
@@ -174,24 +184,31 @@ def validation_message(exc: RequestValidationError) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ActivepiecesError)
-    async def _ap_error(_: Request, exc: ActivepiecesError) -> Response:
-        return error_response(exc)
+    async def _ap_error(request: Request, exc: ActivepiecesError) -> Response:
+        return error_response(exc, compat_of(request.app))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> Response:
-        return error_response(ValidationFailed(validation_message(exc)))
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        result = compat_of(request.app).invalid_request(
+            list(exc.errors()),
+            path=request.url.path,
+            route=request.scope.get("route"),
+            documented=validation_message(exc),
+        )
+        return answer(result)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        policy = compat_of(request.app)
         if exc.status_code == 404:
-            return error_response(RouteNotFound(request.method, request.url.path))
+            return error_response(RouteNotFound(request.method, request.url.path), policy)
         if exc.status_code == 405:
-            return error_response(RouteNotFound(request.method, request.url.path))
+            return error_response(RouteNotFound(request.method, request.url.path), policy)
         if exc.status_code == 413:
             return ApJSONResponse(_TOO_LARGE, status_code=413)
         if exc.status_code == 400:
             # The body could not be parsed at all (e.g. nested deeper than the JSON parser goes).
-            return error_response(ValidationFailed("body must be valid JSON"))
+            return answer(policy.invalid_json())
         body = {"statusCode": exc.status_code, "code": "HTTP_ERROR", "params": {"message": str(exc.detail)}}
         return ApJSONResponse(body, status_code=exc.status_code)
 
@@ -204,16 +221,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(asyncpg.PostgresError)
     @app.exception_handler(asyncpg.InterfaceError)
     @app.exception_handler(OSError)
-    async def _database(_: Request, exc: Exception) -> Response:
-        return error_response(exc)
+    async def _database(request: Request, exc: Exception) -> Response:
+        return error_response(exc, compat_of(request.app))
 
     @app.exception_handler(RequestBodyTooLarge)
     async def _too_large(_: Request, exc: Exception) -> Response:
         return ApJSONResponse(_TOO_LARGE, status_code=413)
 
     @app.exception_handler(Exception)
-    async def _unhandled(_: Request, exc: Exception) -> Response:
-        return error_response(exc)
+    async def _unhandled(request: Request, exc: Exception) -> Response:
+        return error_response(exc, compat_of(request.app))
 
 
 # --- request ids and one structured access-log line per request.
@@ -344,7 +361,7 @@ class EdgeMiddleware:
                 try:
                     await authenticate(scope, authorization)
                 except Exception as exc:  # a bad key, or the database being down
-                    await error_response(exc)(scope, receive, send_with_id)
+                    await error_response(exc, compat_of(scope["app"]))(scope, receive, send_with_id)
                     return
             if self.max_body_bytes is not None and scope["method"] in ("POST", "PUT", "PATCH"):
                 receive = _counting(receive, self.max_body_bytes)

@@ -15,6 +15,7 @@ from app.admin.router import router as admin_router
 from app.admin.seed import apply_seed, load_seed_file
 from app.admin.traffic import FaultInjector, RequestLog, Traffic
 from app.auth import ApiKeyAuthenticator
+from app.compat import CompatPolicy
 from app.config import Settings, get_settings
 from app.crypto import SecretBox, load_or_create_key
 from app.db import Database, EmbeddedPostgres, run_migrations_async
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=ApJSONResponse,
     )
     app.state.settings = settings
+    app.state.compat = CompatPolicy.of(settings.compat)
     install_error_handlers(app)
 
     @app.get("/v1/health", tags=["health"], summary="Liveness and database reachability")
@@ -102,7 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await request.app.state.db.ping()
         except Exception as exc:
-            return error_response(exc if isinstance(exc, ServiceUnavailable) else ServiceUnavailable())
+            unavailable = exc if isinstance(exc, ServiceUnavailable) else ServiceUnavailable()
+            return error_response(unavailable, request.app.state.compat)
         return ApJSONResponse({"status": "ok"})
 
     app.add_api_route("/api/v1/health", health, methods=["GET"], include_in_schema=False)

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -76,9 +77,14 @@ def openpieces_server(
     database_url: str | None = None,
     startup_timeout: float = 60.0,
     extra_env: dict[str, str] | None = None,
+    compat: str = "docs",
 ) -> Iterator[OpenpiecesServer]:
     """Start `openpieces serve` (one worker) on a free port and stop it, and its data, afterwards.
-    Without `database_url` it runs on an embedded PostgreSQL inside its own temp dir."""
+    Without `database_url` it runs on an embedded PostgreSQL inside its own temp dir. `compat`:
+    "docs" (the documented answers) or "server" (the real Activepieces server's; see the README,
+    "Two answers")."""
+    if compat not in ("docs", "server"):
+        raise ValueError(f"compat must be 'docs' or 'server', not {compat!r}")
     data_dir = Path(tempfile.mkdtemp(prefix="openpieces-"))
     api_key = "sk-test-" + secrets.token_hex(20)
     admin_token = secrets.token_hex(20)
@@ -91,6 +97,7 @@ def openpieces_server(
             "AP_BOOTSTRAP_EDITION": edition,
             "AP_ADMIN_TOKEN": admin_token,
             "AP_LOG_REQUESTS": "false",
+            "AP_COMPAT": compat,
             **({"AP_DATABASE_URL": database_url} if database_url else {}),
             **({"AP_SEED_FILE": str(seed_file)} if seed_file else {}),
             **(extra_env or {}),
@@ -151,7 +158,16 @@ except ImportError:  # used without pytest: the context manager is all there is
 else:
 
     @pytest.fixture(scope="session")
-    def openpieces() -> Iterator[OpenpiecesServer]:
-        """A running openpieces server for the test session (see `openpieces_server`)."""
-        with openpieces_server() as server:
+    def openpieces(request: pytest.FixtureRequest) -> Iterator[OpenpiecesServer]:
+        """A running openpieces server for the test session (see `openpieces_server`).
+
+        Parametrize it indirectly to choose the answers, or any other `openpieces_server` option::
+
+            @pytest.mark.parametrize("openpieces", ["server"], indirect=True)
+            @pytest.mark.parametrize("openpieces", [{"compat": "server", "edition": "PRO"}], indirect=True)
+
+        One server runs per distinct parameter for the whole session."""
+        param = getattr(request, "param", None)
+        options: dict[str, Any] = {"compat": param} if isinstance(param, str) else dict(param or {})
+        with openpieces_server(**options) as server:
             yield server

@@ -182,6 +182,29 @@ class FlowRepository:
             query = query.where(latest_connections.overlap(wanted))
         return await paginate(self.conn, query, created=flow_t.c.updated, id_=flow_t.c.id, limit=limit, cursor=cursor)
 
+    async def in_platform(self, platform_id: str, flow_id: str) -> bool:
+        query = select(flow_t.c.id).where(flow_t.c.id == flow_id, _in_platform(platform_id))
+        return await self.conn.scalar(query) is not None
+
+    async def versions_page(self, flow_id: str, *, limit: int, cursor: Cursor | None) -> Page:
+        v = version_t.c
+        query = select(
+            v.id,
+            v.created,
+            iso_text(v.created).label("created_iso"),
+            iso_text(v.updated).label("updated_iso"),
+            v.flow_id,
+            v.display_name,
+            v.valid,
+            v.state,
+            v.updated_by,
+            v.schema_version,
+        ).where(v.flow_id == flow_id)
+        return await paginate(self.conn, query, created=v.created, id_=v.id, limit=limit, cursor=cursor)
+
+    async def exists_on_any_platform(self, flow_id: str) -> bool:
+        return await self.conn.scalar(select(flow_t.c.id).where(flow_t.c.id == flow_id)) is not None
+
     async def count(self, project_id: str, folder_id: str | None) -> int:
         query = select(func.count()).select_from(flow_t).where(flow_t.c.project_id == project_id)
         if folder_id is not None:

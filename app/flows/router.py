@@ -13,9 +13,10 @@ from app.flows.schemas import (
     FlowVersionState,
     PopulatedFlow,
     SeekPageFlows,
+    SeekPageFlowVersions,
 )
 from app.flows.service import FlowService
-from app.http import ApJSONResponse
+from app.http import ApJSONResponse, compat_of
 from app.ids import ID_PATTERN
 
 router = APIRouter(prefix="/flows", tags=["flows"])
@@ -53,7 +54,7 @@ async def list_flows(
         principal_of(http),
         project_id=projectId,
         limit=min(limit, MAX_PAGE_SIZE),
-        cursor=cursor,
+        cursor=compat_of(http.app).cursor(cursor),
         folder_id=folderId,
         statuses=[s.value for s in status] if status else None,
         name=name,
@@ -72,6 +73,29 @@ async def count_flows(http: Request, projectId: str = Query(...), folderId: str 
 @router.get("/{id}/template", response_model=FlowTemplate, summary="Get a flow as a shareable template")
 async def get_flow_template(id: FlowId, http: Request) -> Response:
     return ApJSONResponse(await service_of(http).template(principal_of(http), id))
+
+
+@router.get(
+    "/{id}/versions",
+    response_model=SeekPageFlowVersions,
+    summary="List a flow's versions",
+    description=(
+        "Newest first, without their step trees. The real server keeps this route for users "
+        "(`AP_COMPAT=server` answers an API key 403); documented mode answers an API key as a user."
+    ),
+)
+async def list_flow_versions(
+    id: FlowId,
+    http: Request,
+    limit: int = Query(DEFAULT_PAGE_SIZE, ge=1),
+    cursor: str | None = Query(None),
+) -> Response:
+    policy = compat_of(http.app)
+    policy.users_only()
+    body = await service_of(http).list_versions(
+        principal_of(http), id, limit=min(limit, MAX_PAGE_SIZE), cursor=policy.cursor(cursor)
+    )
+    return ApJSONResponse(body)
 
 
 @router.get("/{id}", response_model=PopulatedFlow, summary="Get a flow")

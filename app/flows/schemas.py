@@ -107,6 +107,43 @@ class FlowTemplate(BaseModel):
     status: Literal["PUBLISHED"]
 
 
+class FlowVersionMetadata(BaseModel):
+    """A version without its step tree, as `GET /v1/flows/{id}/versions` lists it."""
+
+    id: str
+    created: str
+    updated: str
+    flowId: str
+    displayName: str
+    valid: bool
+    state: FlowVersionState
+    updatedBy: str | None
+    schemaVersion: str | None
+    updatedByUser: dict[str, Any] | None
+
+
+class SeekPageFlowVersions(BaseModel):
+    data: list[FlowVersionMetadata]
+    next: str | None
+    previous: str | None
+
+
+def version_metadata_body(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "created": row["created_iso"],
+        "updated": row["updated_iso"],
+        "flowId": row["flow_id"],
+        "displayName": row["display_name"],
+        "valid": row["valid"],
+        "state": row["state"],
+        "updatedBy": row["updated_by"],
+        "schemaVersion": row["schema_version"],
+        # An API key is no user: no user updated a version through it.
+        "updatedByUser": None,
+    }
+
+
 class SeekPageFlows(BaseModel):
     data: list[PopulatedFlow]
     next: str | None

@@ -10,7 +10,15 @@ from typing import Any
 
 from app.auth import Principal
 from app.db import Database
-from app.errors import EntityNotFound, FlowExternalIdAlreadyExists, FlowOperationInvalid, PieceNotFound, ProjectNotFound
+from app.errors import (
+    EntityNotFound,
+    FlowExternalIdAlreadyExists,
+    FlowNotFound,
+    FlowOfAnotherPlatform,
+    FlowOperationInvalid,
+    PieceNotFound,
+    ProjectNotFound,
+)
 from app.flows import steps
 from app.flows.repository import FlowExternalIdTaken, FlowRepository, fetch_populated_flow
 from app.flows.schemas import (
@@ -18,6 +26,7 @@ from app.flows.schemas import (
     ImportFlowRequest,
     populated_flow_body,
     step_json,
+    version_metadata_body,
 )
 from app.flows.triggers import trigger_source
 from app.ids import new_id
@@ -44,7 +53,15 @@ PIECE_CHECKED_OPERATIONS = {"ADD_ACTION", "UPDATE_ACTION", "UPDATE_TRIGGER", "IM
 
 
 def flow_not_found(flow_id: str) -> EntityNotFound:
-    return EntityNotFound("flow", flow_id, "Flow not found")
+    return FlowNotFound(flow_id)
+
+
+async def _missing(flows: FlowRepository, flow_id: str) -> EntityNotFound:
+    """The error for a flow the caller's platform does not have: another platform's flow is a typed
+    case of its own (the documented answer is 404 for both; the real server's is not)."""
+    if await flows.exists_on_any_platform(flow_id):
+        return FlowOfAnotherPlatform(flow_id)
+    return FlowNotFound(flow_id)
 
 
 def folder_not_found(folder_id: str) -> EntityNotFound:
@@ -66,16 +83,30 @@ class FlowService:
             async with self.db.fast_read() as fast:
                 record = await fetch_populated_flow(fast, principal.platform_id, flow_id)
             if record is None:
-                raise flow_not_found(flow_id)
+                async with self.db.read() as conn:
+                    raise await _missing(FlowRepository(conn), flow_id)
             return populated_flow_body(record)
         async with self.db.read() as conn:
             flows = FlowRepository(conn)
             row = await flows.get_populated(principal.platform_id, flow_id, version_id)
-            if row is None and await flows.get_populated(principal.platform_id, flow_id) is not None:
-                raise version_not_found(flow_id, version_id)
-        if row is None:
-            raise flow_not_found(flow_id)
+            if row is None:
+                if await flows.get_populated(principal.platform_id, flow_id) is not None:
+                    raise version_not_found(flow_id, version_id)
+                raise await _missing(flows, flow_id)
         return populated_flow_body(row)
+
+    async def list_versions(
+        self, principal: Principal, flow_id: str, *, limit: int, cursor: str | None
+    ) -> dict[str, Any]:
+        """The flow's versions, newest first, without their step trees (the real server's
+        FlowVersionMetadata; an API key is no user, so `updatedByUser` is null)."""
+        position = decode_cursor(cursor)
+        async with self.db.read() as conn:
+            flows = FlowRepository(conn)
+            if not await flows.in_platform(principal.platform_id, flow_id):
+                raise await _missing(flows, flow_id)
+            page = await flows.versions_page(flow_id, limit=limit, cursor=position)
+        return page.to_body(version_metadata_body)
 
     async def template(self, principal: Principal, flow_id: str) -> dict[str, Any]:
         """The flow's newest version as a shareable template: no connection names, no sample data."""
@@ -186,7 +217,7 @@ class FlowService:
         async with self.db.transaction() as conn:
             flows = FlowRepository(conn)
             if await flows.lock(principal.platform_id, flow_id) is None:
-                raise flow_not_found(flow_id)
+                raise await _missing(flows, flow_id)
             await flows.delete_flow(flow_id)  # versions go by ON DELETE CASCADE
 
     async def apply(self, principal: Principal, flow_id: str, operation: Any) -> dict[str, Any]:
@@ -194,7 +225,7 @@ class FlowService:
             flows = FlowRepository(conn)
             flow = await flows.lock(principal.platform_id, flow_id)
             if flow is None:
-                raise flow_not_found(flow_id)
+                raise await _missing(flows, flow_id)
             if operation.type in FLOW_LEVEL_OPERATIONS:
                 await self._apply_to_flow(flows, principal, flow, operation.type, operation.request)
             else:

@@ -14,7 +14,7 @@ from app.global_connections.schemas import (
     UpsertGlobalConnectionRequest,
 )
 from app.global_connections.service import GlobalConnectionService
-from app.http import ApJSONResponse
+from app.http import ApJSONResponse, compat_of
 from app.ids import ID_PATTERN
 
 router = APIRouter(prefix="/global-connections", tags=["global-connections"])
@@ -60,7 +60,7 @@ async def list_global_connections(
     body = await service_of(http).list(
         principal_of(http),
         limit=min(limit, MAX_PAGE_SIZE),
-        cursor=cursor,
+        cursor=compat_of(http.app).cursor(cursor),
         piece_name=pieceName,
         display_name=displayName,
         statuses=[s.value for s in status] if status else None,

@@ -126,6 +126,9 @@ class ProjectRepository:
                 raise ExternalIdTaken from exc
             raise
 
+    async def exists_on_any_platform(self, project_id: str) -> bool:
+        return await self.conn.scalar(select(project_t.c.id).where(project_t.c.id == project_id)) is not None
+
     async def get_type(
         self, platform_id: str, project_id: str, *, lock: Literal["update", "delete"] | None = None
     ) -> str | None:

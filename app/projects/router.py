@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from app.auth import principal_of
-from app.http import ApJSONResponse
+from app.http import ApJSONResponse, compat_of
 from app.ids import ID_PATTERN
 from app.projects.schemas import (
     CreateProjectRequest,
@@ -39,7 +39,7 @@ async def list_projects(
     body = await service_of(http).list(
         principal_of(http),
         limit=limit,
-        cursor=cursor,
+        cursor=compat_of(http.app).cursor(cursor),
         external_id=externalId,
         display_name=displayName,
         types=[t.value for t in types] if types else None,

@@ -1,0 +1,166 @@
+"""`AP_COMPAT=server`: every row of the contract's "Two answers" table, as the real server answers
+it (the documented answers are what the rest of the suite checks)."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+import pytest
+
+from tests.conftest import Tenant, TenantFactory, personal_project_id
+
+
+async def test_a_rule_failure_has_no_status_code_and_validation_is_409(tenant: Tenant) -> None:
+    response = await tenant.client.delete(f"/v1/projects/{await personal_project_id(tenant)}")
+    assert response.status_code == 409
+    assert response.json() == {"code": "VALIDATION", "params": {"message": "Personal projects cannot be deleted"}}
+
+
+async def test_no_team_projects_on_the_plan_is_409(make_tenant: TenantFactory) -> None:
+    community = await make_tenant(edition="COMMUNITY")
+    response = await community.client.post("/v1/projects", json={"displayName": "Team"})
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "VALIDATION",
+        "params": {"message": "Team projects are not available on your current plan"},
+    }
+
+
+async def test_feature_disabled_is_402(make_tenant: TenantFactory) -> None:
+    pro = await make_tenant(edition="PRO")
+    assert (await pro.client.post("/v1/projects", json={"displayName": "One"})).status_code == 201
+    response = await pro.client.post("/v1/projects", json={"displayName": "Two"})
+    assert response.status_code == 402
+    assert response.json()["code"] == "FEATURE_DISABLED"
+    assert "statusCode" not in response.json()
+
+
+async def test_conflicts_keep_409_without_status_code(tenant: Tenant) -> None:
+    assert (await tenant.client.post("/v1/projects", json={"displayName": "A", "externalId": "x"})).status_code == 201
+    response = await tenant.client.post("/v1/projects", json={"displayName": "B", "externalId": "x"})
+    assert response.status_code == 409
+    assert response.json() == {"code": "PROJECT_EXTERNAL_ID_ALREADY_EXISTS", "params": {"externalId": "x"}}
+
+
+def fastify_validation(message: str) -> dict:
+    return {"statusCode": 400, "code": "FST_ERR_VALIDATION", "error": "Bad Request", "message": message}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "message"),
+    [
+        ("post", "/v1/projects", {}, "body/displayName Invalid input: expected string, received undefined"),
+        (
+            "post",
+            "/v1/projects",
+            {"displayName": "a.b"},
+            "body/displayName Invalid string: must match pattern /^[^./]+$/",
+        ),
+        (
+            "post",
+            "/v1/projects",
+            {"displayName": 5, "externalId": 7},
+            "body/displayName Invalid input: expected string, received number, "
+            "body/externalId Invalid input: expected string, received number",
+        ),
+        ("get", "/v1/projects?limit=0", None, "querystring/limit Too small: expected number to be >=1"),
+        ("get", "/v1/projects?limit=abc", None, "querystring/limit Invalid input: expected number, received NaN"),
+        ("get", "/v1/projects?types=X", None, 'querystring/types/0 Invalid option: expected one of "TEAM"|"PERSONAL"'),
+    ],
+)
+async def test_a_request_shape_failure_is_fastifys_body_with_zod_wording(
+    tenant: Tenant, method: str, path: str, body: dict | None, message: str
+) -> None:
+    response = await tenant.client.request(method.upper(), path, json=body)
+    assert response.status_code == 400
+    assert response.json() == fastify_validation(message)
+
+
+async def test_a_body_that_is_not_json_is_fastifys_json_error(tenant: Tenant) -> None:
+    response = await tenant.client.post("/v1/projects", content=b"{bad", headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "statusCode": 400,
+        "code": "FST_ERR_CTP_INVALID_JSON_BODY",
+        "error": "Bad Request",
+        "message": "Body is not valid JSON but content-type is set to 'application/json'",
+    }
+
+
+async def test_another_platforms_project_is_403_on_get_and_update(make_tenant: TenantFactory) -> None:
+    owner, stranger = await make_tenant(), await make_tenant()
+    project_id = await personal_project_id(owner)
+    for response in (
+        await stranger.client.get(f"/v1/projects/{project_id}"),
+        await stranger.client.post(f"/v1/projects/{project_id}", json={"displayName": "Mine"}),
+    ):
+        assert response.status_code == 403
+        assert response.json() == {"code": "AUTHORIZATION", "params": {}}
+
+
+async def test_another_platforms_flow_is_403_on_get_update_and_delete(make_tenant: TenantFactory) -> None:
+    owner, stranger = await make_tenant(), await make_tenant()
+    created = await owner.client.post(
+        "/v1/flows", json={"displayName": "F", "projectId": await personal_project_id(owner)}
+    )
+    flow_id = created.json()["id"]
+    for response in (
+        await stranger.client.get(f"/v1/flows/{flow_id}"),
+        await stranger.client.post(
+            f"/v1/flows/{flow_id}", json={"type": "CHANGE_NAME", "request": {"displayName": "x"}}
+        ),
+        await stranger.client.delete(f"/v1/flows/{flow_id}"),
+    ):
+        assert response.status_code == 403
+        assert response.json() == {"code": "AUTHORIZATION", "params": {}}
+    assert (await owner.client.get(f"/v1/flows/{flow_id}")).json()["version"]["displayName"] == "F"
+
+
+@pytest.mark.parametrize("path", ["/v1/projects", "/v1/global-connections"])
+async def test_an_undecodable_cursor_is_the_first_page(tenant: Tenant, path: str) -> None:
+    first = await tenant.client.get(path)
+    garbage = base64.urlsafe_b64encode(b"not a cursor at all").decode()
+    for cursor in (garbage, "%%%", "bmV4dF8yMDI2LTAxLTAxX3g"):
+        response = await tenant.client.get(path, params={"cursor": cursor})
+        assert response.status_code == 200
+        assert response.json() == first.json()
+
+
+async def test_a_path_id_that_is_not_an_id_is_404(tenant: Tenant) -> None:
+    response = await tenant.client.get("/v1/projects/platforms")
+    assert response.status_code == 404
+    assert response.json() == {
+        "code": "ENTITY_NOT_FOUND",
+        "params": {"entityType": "project", "entityId": "platforms", "message": "Project not found"},
+    }
+    flow = await tenant.client.delete("/v1/flows/short")
+    assert flow.status_code == 404
+    assert flow.json()["params"]["entityType"] == "flow"
+    connection = await tenant.client.post("/v1/global-connections/x", json={"displayName": "y"})
+    assert connection.status_code == 404
+    assert connection.json()["params"]["entityType"] == "app_connection"
+
+
+async def test_a_bearer_token_without_the_sk_prefix_is_invalid_bearer_token(anonymous: httpx.AsyncClient) -> None:
+    response = await anonymous.get("/v1/projects", headers={"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x"})
+    assert response.status_code == 401
+    assert response.json() == {
+        "code": "INVALID_BEARER_TOKEN",
+        "params": {"message": "invalid access token or session expired"},
+    }
+    unknown_key = await anonymous.get("/v1/projects", headers={"Authorization": "Bearer sk-" + "a" * 40})
+    assert unknown_key.status_code == 401
+    assert unknown_key.json() == {"code": "AUTHENTICATION", "params": {"message": "invalid api key"}}
+
+
+async def test_flow_versions_refuse_an_api_key(tenant: Tenant) -> None:
+    created = await tenant.client.post(
+        "/v1/flows", json={"displayName": "F", "projectId": await personal_project_id(tenant)}
+    )
+    response = await tenant.client.get(f"/v1/flows/{created.json()['id']}/versions")
+    assert response.status_code == 403
+    assert response.json() == {
+        "code": "AUTHORIZATION",
+        "params": {"message": "principal is not allowed for this route"},
+    }
