@@ -20,7 +20,9 @@ from app.errors import AuthenticationFailed, NotAnApiKey
 # A bearer token is printable ASCII without spaces; anything else cannot be a key.
 _TOKEN_RE = re.compile(r"^[\x21-\x7e]{1,512}$")
 API_PREFIXES = ("/v1/", "/api/v1/")
-PUBLIC_PATHS = frozenset({"/v1/health", "/api/v1/health"})
+PUBLIC_PATHS = frozenset(
+    f"{prefix}/health{probe}" for prefix in ("/v1", "/api/v1") for probe in ("", "/live", "/ready")
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,8 @@ def serve(
         os.environ["AP_DATABASE_URL"] = url
         os.environ["AP_RUN_MIGRATIONS"] = "false"
         get_settings.cache_clear()
+        if workers > 1:
+            _share_metrics_between_workers()
         # uvicorn re-raises SIGTERM once it has shut down; as SystemExit it unwinds this `with`,
         # so the embedded PostgreSQL is stopped instead of left running.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -96,6 +98,24 @@ def serve(
             log_level="warning",
             proxy_headers=True,
         )
+
+
+def _share_metrics_between_workers() -> None:
+    """Every worker writes its metrics to one directory, so a scrape of any worker counts all of
+    them (prometheus-client's multiprocess mode). Set before the workers start: they read it when
+    they first import the metrics. A directory of the user's (PROMETHEUS_MULTIPROC_DIR) is emptied
+    of an earlier run's files; otherwise a fresh one is made, and removed on exit."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from app import metrics
+
+    if metrics.multiprocess_dir() is None:
+        path = tempfile.mkdtemp(prefix="openpieces-metrics-")
+        os.environ[metrics.MULTIPROCESS_ENV] = path
+        atexit.register(shutil.rmtree, path, True)
+    metrics.prepare_multiprocess_dir(os.environ[metrics.MULTIPROCESS_ENV])
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

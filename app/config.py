@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     # Keys are never cached negatively, so a new key works at once on every worker.
     auth_cache_ttl_seconds: float = 5.0
 
+    # `GET /metrics` (Prometheus) and the per-request counting behind it.
+    metrics_enabled: bool = True
+    # OpenTelemetry traces of every request; needs `pip install 'openpieces[otel]'`. The exporter is
+    # set by the standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ...).
+    tracing_enabled: bool = False
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as AsyncpgDialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.util.queue import AsyncAdaptedQueue
 
 log = logging.getLogger("openpieces.db")
 
@@ -39,6 +42,15 @@ SESSION_SETTINGS = {"jit": "off"}
 
 # Taken by whoever migrates or bootstraps, so several workers starting at once take turns.
 MIGRATION_LOCK_KEY = 7_242_151
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStats:
+    name: str
+    in_use: int
+    idle: int
+    waiting: int
+    limit: int
 
 
 class Database:
@@ -67,6 +79,7 @@ class Database:
         )
         self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._pool_size = pool_size
+        self._max_overflow = max_overflow
         self._pool: asyncpg.Pool | None = None
 
     def transaction(self) -> Any:
@@ -94,6 +107,26 @@ class Database:
     async def ping(self) -> None:
         async with self.fast_read() as conn:
             await conn.execute("SELECT 1")
+
+    def pool_stats(self) -> list[PoolStats]:
+        """Both pools as they are now, for `/metrics` (read when scraped: nothing is counted per
+        request). Both queue callers that find the pool at its limit on an asyncio queue, whose
+        waiters are the `waiting` figure."""
+        stats = []
+        pool = self.engine.pool
+        if isinstance(pool, QueuePool):
+            queue = getattr(pool, "_pool", None)
+            waiting = len(getattr(queue._queue, "_getters", ())) if isinstance(queue, AsyncAdaptedQueue) else 0
+            limit = pool.size() + self._max_overflow
+            stats.append(PoolStats("sqlalchemy", pool.checkedout(), pool.checkedin(), waiting, limit))
+        fast = self._pool
+        if fast is None:  # opened on the first fast read
+            stats.append(PoolStats("asyncpg", 0, 0, 0, self._pool_size))
+        else:
+            size, idle = fast.get_size(), fast.get_idle_size()
+            waiting = len(getattr(getattr(fast, "_queue", None), "_getters", ()))
+            stats.append(PoolStats("asyncpg", size - idle, idle, waiting, fast.get_max_size()))
+        return stats
 
     async def dispose(self) -> None:
         if self._pool is not None:

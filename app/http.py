@@ -69,6 +69,15 @@ class TrafficControls(Protocol):
     def requests(self) -> RequestRecorder: ...
 
 
+class RequestObserver(Protocol):
+    """Told of every answered request (`app.metrics` implements it): its status, its time, and
+    the `code` of its error body when it is an error."""
+
+    def observe(self, scope: Scope, status: int, seconds: float, code: str | None) -> None: ...
+
+    def error_code(self, body: bytes) -> str: ...
+
+
 class ApJSONResponse(JSONResponse):
     media_type = "application/json; charset=utf-8"
 
@@ -310,12 +319,14 @@ class EdgeMiddleware:
         access_log: AccessLog | None = None,
         max_body_bytes: int | None = None,
         traffic: TrafficControls | None = None,
+        observer: RequestObserver | None = None,
     ) -> None:
         self.app = app
         self.access_log = access_log
         self.max_body_bytes = max_body_bytes
         # The admin API's faults and request log; None (no cost) unless the admin API is on.
         self.traffic = traffic
+        self.observer = observer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -336,12 +347,16 @@ class EdgeMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        observer = self.observer
+        failure_code: str | None = None  # the error body's `code`, read only for errors
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, failure_code
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            elif status >= 400 and observer is not None and failure_code is None:
+                failure_code = observer.error_code(message.get("body", b""))
             await send(message)
 
         traffic = self.traffic
@@ -367,7 +382,10 @@ class EdgeMiddleware:
                 receive = _counting(receive, self.max_body_bytes)
             await self.app(scope, receive, send_with_id)
         finally:
-            elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+            elapsed = time.perf_counter() - started
+            elapsed_ms = round(elapsed * 1000, 2)
+            if observer is not None:
+                observer.observe(scope, status, elapsed, failure_code or ("UNKNOWN" if status >= 400 else None))
             if api is not None and traffic is not None:
                 traffic.requests.record(
                     {

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from app import __version__
+from app import __version__, metrics
 from app.admin.router import router as admin_router
 from app.admin.seed import apply_seed, load_seed_file
 from app.admin.traffic import FaultInjector, RequestLog, Traffic
@@ -35,11 +38,13 @@ from app.platforms.service import PlatformService
 from app.projects.provisioning import PlatformProvisioning
 from app.projects.router import router as projects_router
 from app.services import project_service
+from app.tracing import install_tracing
 
 log = logging.getLogger("openpieces")
 
 API_ROUTERS = [projects_router, flows_router, global_connections_router]
 PREFIXES = ("/v1", "/api/v1")
+POOL_GAUGES_EVERY_SECONDS = 1.0
 
 
 @asynccontextmanager
@@ -73,16 +78,34 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # collections, whose walks over it showed up as the tail of request latency.
     gc.collect()
     gc.freeze()
+    # With several workers the gauges of the others are read from their files: keep them fresh.
+    refresher = (
+        asyncio.create_task(_record_pools_forever(db))
+        if settings.metrics_enabled and metrics.multiprocess_dir()
+        else None
+    )
     log.info("ready", extra={"version": __version__, "embedded": embedded is not None})
     try:
         yield
     finally:
+        if refresher is not None:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+        metrics.worker_exited()
         await db.dispose()
         if embedded is not None:
             embedded.stop()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+async def _record_pools_forever(db: Database) -> None:
+    while True:
+        metrics.record_pools(db.pool_stats())
+        await asyncio.sleep(POOL_GAUGES_EVERY_SECONDS)
+
+
+def create_app(settings: Settings | None = None, *, tracer_provider: Any = None) -> FastAPI:
+    """`tracer_provider`: where spans go when tracing is on (tests pass an in-memory one)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     app = FastAPI(
@@ -99,8 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.compat = CompatPolicy.of(settings.compat)
     install_error_handlers(app)
 
-    @app.get("/v1/health", tags=["health"], summary="Liveness and database reachability")
-    async def health(request: Request) -> Response:
+    async def database_answers(request: Request) -> Response:
         try:
             await request.app.state.db.ping()
         except Exception as exc:
@@ -108,7 +130,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return error_response(unavailable, request.app.state.compat)
         return ApJSONResponse({"status": "ok"})
 
-    app.add_api_route("/api/v1/health", health, methods=["GET"], include_in_schema=False)
+    @app.get("/v1/health", tags=["health"], summary="Liveness and database reachability")
+    async def health(request: Request) -> Response:
+        return await database_answers(request)
+
+    @app.get("/v1/health/live", tags=["health"], summary="Liveness: the process answers (no database call)")
+    async def live() -> Response:
+        return ApJSONResponse({"status": "ok"})
+
+    @app.get("/v1/health/ready", tags=["health"], summary="Readiness: the database answers")
+    async def ready(request: Request) -> Response:
+        return await database_answers(request)
+
+    for path, endpoint in (("/health", health), ("/health/live", live), ("/health/ready", ready)):
+        app.add_api_route(f"/api/v1{path}", endpoint, methods=["GET"], include_in_schema=False)
+
+    if settings.metrics_enabled:
+
+        @app.get("/metrics", include_in_schema=False)
+        async def prometheus_metrics(request: Request) -> Response:
+            metrics.record_pools(request.app.state.db.pool_stats())
+            return Response(metrics.scrape(), media_type=metrics.CONTENT_TYPE)
 
     for prefix in PREFIXES:
         for router in API_ROUTERS:
@@ -126,5 +168,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         access_log=app.state.access_log,
         max_body_bytes=settings.max_body_bytes,
         traffic=app.state.traffic,
+        observer=metrics.RequestMetrics(lambda: app.openapi()["paths"]) if settings.metrics_enabled else None,
     )
+    if settings.tracing_enabled:
+        # Outside the edge middleware, so a request refused there is traced too.
+        install_tracing(app, tracer_provider)
     return app
