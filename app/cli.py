@@ -13,8 +13,8 @@ from pathlib import Path
 
 import typer
 
-from app.config import get_settings
-from app.crypto import load_or_create_key
+from app.config import Settings, get_settings
+from app.crypto import InvalidEncryptionKey, load_or_create_key, new_encoded_key
 from app.db import Database, EmbeddedPostgres, run_migrations
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -75,7 +75,7 @@ def serve(
     if settings.seed_file:
         _check_seed_file(settings.seed_file)
     # Made here, once, so the workers all find the same key (and it is announced once).
-    load_or_create_key(settings.encryption_key, settings.data_dir)
+    _encryption_key(settings)
     with _database_url() as url:
         if settings.run_migrations:
             run_migrations(url)
@@ -116,6 +116,20 @@ def _share_metrics_between_workers() -> None:
         os.environ[metrics.MULTIPROCESS_ENV] = path
         atexit.register(shutil.rmtree, path, True)
     metrics.prepare_multiprocess_dir(os.environ[metrics.MULTIPROCESS_ENV])
+
+
+def _encryption_key(settings: Settings) -> bytes:
+    try:
+        return load_or_create_key(settings.encryption_key, settings.data_dir, required=settings.encryption_key_required)
+    except InvalidEncryptionKey as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@cli.command("new-encryption-key")
+def new_encryption_key() -> None:
+    """Print a new key for AP_ENCRYPTION_KEY (urlsafe base64 of 32 random bytes)."""
+    typer.echo(new_encoded_key())
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
@@ -181,7 +195,7 @@ def seed(file: Path = typer.Argument(..., help="A YAML or JSON seed file (see ex
 
     document = _check_seed_file(file)
     settings = get_settings()
-    secrets = SecretBox(load_or_create_key(settings.encryption_key, settings.data_dir))
+    secrets = SecretBox(_encryption_key(settings))
     with _database_url() as url:
         run_migrations(url)
         made = asyncio.run(_with_db(url, lambda db: apply_seed(db, secrets, document)))

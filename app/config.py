@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     # Key for encrypting connection secrets (urlsafe base64 of 32 bytes). Unset: generated
     # once and kept in `data_dir` with 0600 permissions.
     encryption_key: str | None = None
+    # True (the Docker image's default): refuse to start without AP_ENCRYPTION_KEY.
+    encryption_key_required: bool = False
 
     # Env-driven bootstrap: a platform holding this key is created on first start.
     bootstrap_api_key: str | None = None

@@ -40,11 +40,20 @@ def new_encoded_key() -> str:
     return base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode()
 
 
-def load_or_create_key(configured: str | None, data_dir: Path) -> bytes:
+KEY_REQUIRED = (
+    "AP_ENCRYPTION_KEY is required (AP_ENCRYPTION_KEY_REQUIRED=true): pass the key in from where your "
+    "secrets live, not beside the data; `openpieces new-encryption-key` makes one"
+)
+
+
+def load_or_create_key(configured: str | None, data_dir: Path, *, required: bool = False) -> bytes:
     """The configured key, else the one kept in `data_dir`, else a new one written there (0600).
-    Creation is exclusive, so workers starting together agree on one key."""
+    Creation is exclusive, so workers starting together agree on one key. `required` (production,
+    the image): only the configured key, never one kept beside the data it protects."""
     if configured:
         return _decode_key(configured)
+    if required:
+        raise InvalidEncryptionKey(KEY_REQUIRED)
     path = data_dir / KEY_FILE_NAME
     if path.exists():
         return _decode_key(path.read_text())

@@ -52,7 +52,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     # A bad seed file stops start-up before anything else, with its file, line and field.
     app.state.seed = load_seed_file(settings.seed_file) if settings.seed_file else None
-    app.state.secrets = SecretBox(load_or_create_key(settings.encryption_key, settings.data_dir))
+    app.state.secrets = SecretBox(
+        load_or_create_key(settings.encryption_key, settings.data_dir, required=settings.encryption_key_required)
+    )
     embedded = None
     database_url = settings.database_url
     if not database_url:
