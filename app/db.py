@@ -192,6 +192,9 @@ def is_unavailable_error(exc: BaseException) -> bool:
             asyncpg.PostgresConnectionError,
             asyncpg.InterfaceError,
             asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now
+            # 53xxx: too many connections (server-wide or the role's limit), out of memory or disk.
+            # The server is up but cannot serve now: the client's retry will work, a 500 says it won't.
+            asyncpg.exceptions.InsufficientResourcesError,
         ),
     )
 
