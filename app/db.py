@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,13 +13,15 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import ClauseElement, ColumnElement, MetaData, func
+from sqlalchemy import ClauseElement, ColumnElement, MetaData, Table, bindparam, func, insert, update
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as AsyncpgDialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util.queue import AsyncAdaptedQueue
+
+from app.serialization import json_bytes
 
 log = logging.getLogger("openpieces.db")
 
@@ -86,6 +89,13 @@ class Database:
         return self.engine.begin()
 
     @asynccontextmanager
+    async def fast_transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A raw asyncpg connection in a transaction, for the hot writes, which run `CompiledQuery`s
+        (one transaction per request, as `transaction()`)."""
+        async with self.fast_read() as conn, conn.transaction():
+            yield conn
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self._autocommit_engine.connect() as conn:
             yield conn
@@ -137,7 +147,7 @@ class Database:
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for json_type in ("json", "jsonb"):
         await conn.set_type_codec(
-            json_type, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog"
+            json_type, encoder=lambda v: json_bytes(v).decode(), decoder=orjson.loads, schema="pg_catalog"
         )
 
 
@@ -170,6 +180,59 @@ class CompiledQuery:
 
     async def fetchrow(self, conn: asyncpg.Connection, **values: Any) -> asyncpg.Record | None:
         return await conn.fetchrow(self.sql, *self.args(values))
+
+    async def fetch(self, conn: asyncpg.Connection, **values: Any) -> list[asyncpg.Record]:
+        return await conn.fetch(self.sql, *self.args(values))
+
+    async def fetchval(self, conn: asyncpg.Connection, **values: Any) -> Any:
+        return await conn.fetchval(self.sql, *self.args(values))
+
+    async def execute(self, conn: asyncpg.Connection, **values: Any) -> str:
+        """Runs a statement; returns PostgreSQL's status (e.g. "DELETE 1")."""
+        return await conn.execute(self.sql, *self.args(values))
+
+
+@functools.lru_cache(maxsize=512)
+def compiled(build: Callable[..., ClauseElement], *shape: Any) -> CompiledQuery:
+    """`build(*shape)` compiled once per shape (which filters a list has, which columns a write
+    sets): the statement is still defined once, in `build`, and its values are bind parameters."""
+    return CompiledQuery(build(*shape))
+
+
+def _insert(table: Table, columns: tuple[str, ...]) -> ClauseElement:
+    return insert(table).values({name: bindparam("v_" + name, type_=table.c[name].type) for name in columns})
+
+
+def _update(table: Table, columns: tuple[str, ...], touch: str | None, key: str) -> ClauseElement:
+    values: dict[str, Any] = {name: bindparam("v_" + name, type_=table.c[name].type) for name in columns}
+    if touch is not None:  # the `updated` column, set by PostgreSQL's clock
+        values["updated"] = getattr(func, touch)()
+    return update(table).where(table.c[key] == bindparam("row_id")).values(values)
+
+
+async def insert_row(conn: asyncpg.Connection, table: Table, values: dict[str, Any]) -> None:
+    """INSERT one row of `values` (column name to value); compiled once per set of columns."""
+    await compiled(_insert, table, tuple(values)).execute(conn, **{"v_" + k: v for k, v in values.items()})
+
+
+async def update_row(
+    conn: asyncpg.Connection,
+    table: Table,
+    row_id: str,
+    values: dict[str, Any],
+    *,
+    touch: str | None = "now",
+    key: str = "id",
+) -> None:
+    """UPDATE the row whose `key` column is `row_id` with `values`, and its `updated` to `touch()` (a
+    PostgreSQL function: now, clock_timestamp; None leaves it); compiled once per set of columns."""
+    statement = compiled(_update, table, tuple(values), touch, key)
+    await statement.execute(conn, row_id=row_id, **{"v_" + k: v for k, v in values.items()})
+
+
+def affected_rows(status: str) -> int:
+    """The row count of a status such as "UPDATE 3" or "INSERT 0 1"."""
+    return int(status.rsplit(" ", 1)[-1])
 
 
 def is_unavailable_error(exc: BaseException) -> bool:
@@ -277,8 +340,18 @@ def iso_text(column: ColumnElement[Any]) -> ColumnElement[str]:
     return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 
 
+def escape_like(value: str) -> str:
+    """A value for a `contains(..., escape=LIKE_ESCAPE)` pattern: its `%`, `_` and `/` match themselves."""
+    return value.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
+LIKE_ESCAPE = "/"
+
+
 def unique_violation_on(exc: BaseException, constraint: str) -> bool:
-    """True when `exc` is an IntegrityError raised by the named unique index."""
+    """True when `exc` (SQLAlchemy's IntegrityError, or asyncpg's own) was raised by the named unique index."""
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return exc.constraint_name == constraint
     orig = getattr(exc, "orig", None)
     cause = getattr(orig, "__cause__", None)
     name = getattr(orig, "constraint_name", None) or getattr(cause, "constraint_name", None)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, exists, select, tuple_
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+import asyncpg
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, select, tuple_
 
+from app.db import CompiledQuery
 from app.ids import is_valid_id
 
 Direction = Literal["next", "prev"]
@@ -64,60 +64,61 @@ def decode_cursor(cursor: str | None) -> Cursor | None:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    rows: Sequence[Row[Any]]
+    rows: Sequence[Mapping[str, Any]]
     next: str | None
     previous: str | None
 
     def to_body(self, to_item: Callable[[Mapping[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-        return {
-            "data": [to_item(row._mapping) for row in self.rows],
-            "next": self.next,
-            "previous": self.previous,
-        }
+        return {"data": [to_item(row) for row in self.rows], "next": self.next, "previous": self.previous}
 
 
-async def paginate(
-    conn: AsyncConnection,
-    query: Select[Any],
-    *,
-    created: ColumnElement[datetime],
-    id_: ColumnElement[str],
-    limit: int,
-    cursor: Cursor | None,
+class PageQuery:
+    """A list query (filtered; its values are bind parameters) compiled once into the statements of
+    keyset pagination: the first page, the page after or before a cursor, and whether rows lie
+    beyond a page. `created` is the sort timestamp, a column the rows expose under its own name."""
+
+    def __init__(self, query: Select[Any], *, created: ColumnElement[datetime], id_: ColumnElement[str]) -> None:
+        key = tuple_(created, id_)
+        at = tuple_(bindparam("at_created", type_=created.type), bindparam("at_id", type_=id_.type))
+        limit = bindparam("page_limit", type_=Integer)
+        newest_first = (created.desc(), id_.desc())
+        self.sort_key = created.key
+        self.first = CompiledQuery(query.order_by(*newest_first).limit(limit))
+        self.after = CompiledQuery(query.where(key < at).order_by(*newest_first).limit(limit))
+        self.before = CompiledQuery(query.where(key > at).order_by(created.asc(), id_.asc()).limit(limit))
+        self.any_newer = CompiledQuery(select(exists(query.where(key > at))))
+        self.any_older = CompiledQuery(select(exists(query.where(key < at))))
+
+
+async def fetch_page(
+    conn: asyncpg.Connection, pages: PageQuery, values: dict[str, Any], *, limit: int, cursor: Cursor | None
 ) -> Page:
-    """Run `query` (already filtered) one page at a time, newest `created` first (`created` is the
-    sort timestamp: a column the rows expose under its own name, beside `id`)."""
-    key = tuple_(created, id_)
-    name = created.key
-    if cursor is None or cursor.direction == "next":
-        page_query = query.order_by(created.desc(), id_.desc())
-        if cursor is not None:
-            page_query = page_query.where(key < tuple_(cursor.created, cursor.id))
+    """One page of `pages`' query, newest first, with the cursors of the pages around it."""
+    name = pages.sort_key
+    if cursor is None:
+        rows = await pages.first.fetch(conn, page_limit=limit + 1, **values)
     else:
-        page_query = query.where(key > tuple_(cursor.created, cursor.id)).order_by(created.asc(), id_.asc())
-
-    rows = list((await conn.execute(page_query.limit(limit + 1))).all())
+        query = pages.after if cursor.direction == "next" else pages.before
+        rows = await query.fetch(conn, page_limit=limit + 1, at_created=cursor.created, at_id=cursor.id, **values)
     has_more = len(rows) > limit
     rows = rows[:limit]
 
     if cursor is not None and cursor.direction == "prev":
         rows.reverse()
         has_previous = has_more
-        has_next = bool(rows) and await _any(conn, query.where(key < tuple_(getattr(rows[-1], name), rows[-1].id)))
+        has_next = bool(rows) and await pages.any_older.fetchval(
+            conn, at_created=rows[-1][name], at_id=rows[-1]["id"], **values
+        )
     else:
         has_next = has_more
         has_previous = (
             cursor is not None
             and bool(rows)
-            and await _any(conn, query.where(key > tuple_(getattr(rows[0], name), rows[0].id)))
+            and await pages.any_newer.fetchval(conn, at_created=rows[0][name], at_id=rows[0]["id"], **values)
         )
 
     return Page(
         rows=rows,
-        next=Cursor("next", getattr(rows[-1], name), rows[-1].id).encode() if has_next else None,
-        previous=Cursor("prev", getattr(rows[0], name), rows[0].id).encode() if has_previous else None,
+        next=Cursor("next", rows[-1][name], rows[-1]["id"]).encode() if has_next else None,
+        previous=Cursor("prev", rows[0][name], rows[0]["id"]).encode() if has_previous else None,
     )
-
-
-async def _any(conn: AsyncConnection, query: Select[Any]) -> bool:
-    return bool(await conn.scalar(select(exists(query))))

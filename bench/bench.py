@@ -1,14 +1,22 @@
-"""Benchmark: the real server against a raw-asyncpg baseline measured in the same run.
+"""Benchmark: the real server against raw-asyncpg baselines doing the same work, in the same run.
 
-    bench/run [--workers N] [--records K] [--duration S] [--connections C] [--sizes K1,K2,...]
+    bench/run [--workers N] [--records K] [--duration S] [--connections C] [--repeat R]
+              [--sizes K1,K2,...] [--profile DIR] [--scaling] [--rss]
 
-Each measurement gets a fresh database seeded with K projects, K flows (one version each) and K
-global connections. Without --sizes every endpoint is measured once at K = --records; with
---sizes the by-id and deep-page reads are measured at each K, to show latency does not grow with K.
+Each measurement gets a fresh database seeded with K projects, K flows (one version each), K global
+connections, one project holding K/10 more flows (for the flows list) and a few more platforms (for
+creates spread over platforms). Next to the server runs bench/baseline_app.py: FastAPI routing and a
+raw asyncpg pool, nothing else. It answers the by-id read (the yardstick of every endpoint) and, for
+every endpoint, the same work: the server's own SQL text, statements, locks and round trips, rows
+turned into the same JSON bytes with orjson, but no authentication, validation or middleware.
 
-Prints a table (requests/s, p50/p99 latency, ratio to the baseline's requests/s, non-2xx answers)
-and writes JSON to bench/results/. Load comes from `wrk` (Debian: apt-get install wrk); without it,
-from a small asyncio + httpx generator (slower: it shares the CPUs with the server)."""
+Each endpoint is measured right after its equal-work baseline, R times (default 3); the table shows
+medians: requests/s, p50/p99 latency, the ratio to its equal-work baseline and to the by-id baseline.
+--sizes measures the lists (first and deep page) at each K; --scaling compares 2 workers with 1 on the
+by-id reads; --rss reports a worker's memory after 1,000 and after 100,000 requests; --profile records
+the server with py-spy (`pip install py-spy`) during each endpoint and summarises the profile (see
+bench/profile.py). Load comes from `wrk` (Debian: apt-get install wrk); without it, from a small
+asyncio + httpx generator (slower: it shares the CPUs with the server). JSON goes to bench/results/."""
 
 from __future__ import annotations
 
@@ -19,11 +27,12 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, replace
 from itertools import count
@@ -40,7 +49,7 @@ from app.db import run_migrations, to_plain_url  # noqa: E402
 from app.pagination import Cursor  # noqa: E402
 from app.testing import serving  # noqa: E402
 from tests.pg import fresh_database  # noqa: E402
-from tests.processes import free_port, running_server  # noqa: E402
+from tests.processes import free_port, openpieces_command  # noqa: E402
 
 BENCH_KEY = "sk-bench-" + "k" * 40
 PAGE = 50
@@ -86,9 +95,15 @@ SEED_TRIGGER: dict[str, Any] = {
 
 @dataclass(frozen=True, slots=True)
 class Seeded:
+    platform_id: str
     project_ids: list[str]
     flow_ids: list[str]
-    deep_cursor: str
+    list_project_id: str  # holds the flows of the flows list
+    spread_platform_ids: list[str]
+    spread_tokens: list[str]
+    deep_projects: str  # cursors of the last full page of each list
+    deep_flows: str
+    deep_connections: str
 
 
 # Every row hangs off one seeded TEAM project; ids are derived from the project's id with md5, so
@@ -125,6 +140,20 @@ SEED_FLOWS = """
            $2::jsonb, true, 'DRAFT', '17'
     FROM flows f JOIN project p ON p.id = f.project_id
 """
+# The flows list needs a project with many flows: $1 is that project, $3 how many more it gets.
+SEED_LIST_FLOWS = """
+    WITH flows AS (
+        INSERT INTO flow (id, created, updated, project_id, external_id, status, operation_status)
+        SELECT substr(md5('listflow' || g), 1, 21), now() - g * interval '1 second',
+               now() - g * interval '1 second', $1, substr(md5('listflow' || g), 1, 21), 'DISABLED', 'NONE'
+        FROM generate_series(1, $3::int) AS g
+        RETURNING id, created
+    )
+    INSERT INTO flow_version (id, created, updated, flow_id, display_name, trigger, valid, state, schema_version)
+    SELECT substr(md5('version' || f.id), 1, 21), f.created, f.created, f.id, 'Listed flow', $2::jsonb, true,
+           'DRAFT', '17'
+    FROM flows f
+"""
 # The bench never decrypts a value, so an opaque string stands in for a sealed one. Each connection is
 # linked to its project (foreign keys are checked at the end of the statement, after both inserts).
 SEED_CONNECTIONS = """
@@ -141,15 +170,33 @@ SEED_CONNECTIONS = """
     SELECT substr(md5('connection' || id), 1, 21), id
     FROM project WHERE platform_id = $1 AND type = 'TEAM'
 """
+SPREAD_PLATFORMS = 16  # creates spread over this many platforms, each with its own key
+
+
+async def _deep_cursor(conn: asyncpg.Connection, table: str, sort: str, owner: str, owner_id: str) -> str:
+    """A cursor made from the row PAGE + 1 from the end of a list (newest first on (sort, id)), built
+    the way the server builds its `next` cursors: it asks for the last full page."""
+    where = f"WHERE {owner} = $1"
+    total = await conn.fetchval(f"SELECT count(*) FROM {table} {where}", owner_id)
+    anchor = await conn.fetchrow(
+        f"SELECT {sort} AS sort, id FROM {table} {where} ORDER BY {sort} DESC, id DESC OFFSET $2 LIMIT 1",
+        owner_id,
+        max(total - PAGE - 1, 0),
+    )
+    return Cursor("next", anchor["sort"], anchor["id"]).encode()
 
 
 async def seed(database_url: str, records: int) -> Seeded:
     from app.db import Database
-    from app.projects.provisioning import PlatformProvisioning
+    from app.platforms.service import PlatformService
 
     db = Database(database_url, pool_size=1, max_overflow=0)
     # ENTERPRISE: no team-project limit, so POST /v1/projects keeps succeeding.
-    created = await PlatformProvisioning(db).create_platform("Bench", "ENTERPRISE", api_key=BENCH_KEY)
+    created = await PlatformService(db).create_platform("Bench", "ENTERPRISE", api_key=BENCH_KEY)
+    spread = [
+        await PlatformService(db).create_platform(f"Bench {i}", "ENTERPRISE", api_key=f"sk-bench-{i:02d}" + "s" * 38)
+        for i in range(SPREAD_PLATFORMS)
+    ]
     await db.dispose()
     platform_id = created.platform_id
     trigger = json.dumps(SEED_TRIGGER)
@@ -160,25 +207,38 @@ async def seed(database_url: str, records: int) -> Seeded:
             await conn.execute(SEED_PLANS_AND_MEMBERS, platform_id)
             await conn.execute(SEED_FLOWS, platform_id, trigger)
             await conn.execute(SEED_CONNECTIONS, platform_id)
+            list_project_id = await conn.fetchval(
+                "SELECT id FROM project WHERE platform_id = $1 AND type = 'TEAM' ORDER BY created DESC, id LIMIT 1",
+                platform_id,
+            )
+            await conn.execute(SEED_LIST_FLOWS, list_project_id, trigger, max(records // 10, 2 * PAGE + 1))
         await conn.execute("VACUUM ANALYZE")  # settle the new rows now, not while measuring
-        project_ids = [r["id"] for r in await conn.fetch("SELECT id FROM project WHERE platform_id = $1", platform_id)]
+        project_ids = [
+            r["id"]
+            for r in await conn.fetch("SELECT id FROM project WHERE platform_id = $1 AND type = 'TEAM'", platform_id)
+        ]
         flow_ids = [
             r["id"]
             for r in await conn.fetch(
-                "SELECT f.id FROM flow f JOIN project p ON p.id = f.project_id WHERE p.platform_id = $1", platform_id
+                "SELECT f.id FROM flow f JOIN project p ON p.id = f.project_id"
+                " WHERE p.platform_id = $1 AND f.project_id <> $2",
+                platform_id,
+                list_project_id,
             )
         ]
-        # The list is newest first on (created, id); a cursor made from the row PAGE + 1 from the end
-        # asks for the last full page, built the way the server builds its `next` cursors.
-        total = await conn.fetchval("SELECT count(*) FROM project WHERE platform_id = $1", platform_id)
-        anchor = await conn.fetchrow(
-            "SELECT created, id FROM project WHERE platform_id = $1 ORDER BY created DESC, id DESC OFFSET $2 LIMIT 1",
-            platform_id,
-            max(total - PAGE - 1, 0),
+        return Seeded(
+            platform_id=platform_id,
+            project_ids=project_ids,
+            flow_ids=flow_ids,
+            list_project_id=list_project_id,
+            spread_platform_ids=[p.platform_id for p in spread],
+            spread_tokens=[p.api_key for p in spread],
+            deep_projects=await _deep_cursor(conn, "project", "created", "platform_id", platform_id),
+            deep_flows=await _deep_cursor(conn, "flow", "updated", "project_id", list_project_id),
+            deep_connections=await _deep_cursor(conn, "app_connection", "created", "platform_id", platform_id),
         )
     finally:
         await conn.close()
-    return Seeded(project_ids, flow_ids, Cursor("next", anchor["created"], anchor["id"]).encode())
 
 
 # --- load
@@ -192,9 +252,11 @@ class Endpoint:
     method: str = "GET"
     body: str | None = None
     token: str = BENCH_KEY
+    tokens: Path | None = None  # a random one of these tokens per request, instead of `token`
 
     def headers(self) -> dict[str, str]:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        token = random.choice(self.tokens.read_text().split()) if self.tokens else self.token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         return headers | ({"Content-Type": "application/json"} if self.body is not None else {})
 
 
@@ -230,6 +292,7 @@ def run_wrk(base_url: str, endpoint: Endpoint, seconds: int, connections: int) -
         "BODY_TEMPLATE": endpoint.body or "",
         "IDS_FILE": str(endpoint.ids or ""),
         "BENCH_TOKEN": endpoint.token,
+        "TOKENS_FILE": str(endpoint.tokens or ""),
     }
     # One thread: the Lua counter behind "{n}" must be shared, and wrk needs little CPU at this rate.
     # A long timeout: a slow endpoint should show as high latency, not as requests wrk gave up on.
@@ -260,9 +323,8 @@ async def _python_load(base_url: str, endpoint: Endpoint, seconds: int, connecti
     tag, counter = f"{time.time_ns():x}", count(1)
     latencies: list[float] = []
     non2xx = socket_errors = 0
-    headers = endpoint.headers()
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=REQUEST_TIMEOUT) as client:
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT) as client:
         started = time.perf_counter()
         deadline = started + seconds
 
@@ -272,7 +334,9 @@ async def _python_load(base_url: str, endpoint: Endpoint, seconds: int, connecti
                 row_id, n = random.choice(ids), f"{tag}-{next(counter)}"
                 body = fill(endpoint.body, row_id, n) if endpoint.body is not None else None
                 try:
-                    response = await client.request(endpoint.method, fill(endpoint.path, row_id, n), content=body)
+                    response = await client.request(
+                        endpoint.method, fill(endpoint.path, row_id, n), content=body, headers=endpoint.headers()
+                    )
                 except httpx.HTTPError:
                     socket_errors += 1
                     continue
@@ -337,6 +401,25 @@ def wait_idle(database_url: str, limit: float = 300) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Profile:
+    """py-spy recording a server process (and its workers) into `directory`, one file per endpoint."""
+
+    directory: Path
+    pid: int
+
+    def path(self, name: str) -> Path:
+        return self.directory / (re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") + ".txt")
+
+    def start(self, name: str, seconds: int) -> subprocess.Popen[bytes]:
+        py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        command = [
+            py_spy, "record", "--nonblocking", "--subprocesses", "--rate", "200", "--duration", str(seconds),
+            "--format", "raw", "--output", str(self.path(name)), "--pid", str(self.pid),
+        ]  # fmt: skip
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@dataclass(frozen=True, slots=True)
 class Load:
     generator: str  # "wrk" or "python"
     duration: int
@@ -344,13 +427,16 @@ class Load:
     connections: int
     database_url: str = ""
 
-    def measure(self, base_url: str, endpoint: Endpoint) -> Stats:
+    def measure(self, base_url: str, endpoint: Endpoint, profile: Profile | None = None) -> Stats:
         probe_ms = probe(base_url, endpoint)
         run = run_wrk if self.generator == "wrk" else run_python
         if self.warmup > 0:  # fills the pools and caches; its figures are thrown away
             run(base_url, endpoint, self.warmup, self.connections)
             wait_idle(self.database_url)
+        recorder = profile.start(endpoint.name, self.duration) if profile is not None else None
         stats = run(base_url, endpoint, self.duration, self.connections)
+        if recorder is not None:
+            recorder.wait()
         wait_idle(self.database_url)
         stats.probe_ms = round(probe_ms, 2)
         print(
@@ -366,68 +452,236 @@ class Load:
 
 
 @contextmanager
-def baseline_server(database_url: str, workers: int, sample_id: str, log: Path) -> Iterator[str]:
+def baseline_server(database_url: str, workers: int, seeded: Seeded, log: Path) -> Iterator[str]:
     """bench/baseline_app.py under uvicorn with the server's worker count; yields its base URL."""
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", "bench.baseline_app:app", "--port", str(port),
         "--workers", str(workers), "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    env = {**os.environ, "BENCH_BASELINE_DSN": to_plain_url(database_url), "PYTHONPATH": str(ROOT)}
-    with serving(command, env=env, ready_url=f"http://127.0.0.1:{port}/row/{sample_id}", log_path=log):
+    env = {
+        **os.environ,
+        "BENCH_BASELINE_DSN": to_plain_url(database_url),
+        "BENCH_PLATFORM_ID": seeded.platform_id,
+        "BENCH_SPREAD_PLATFORM_IDS": ",".join(seeded.spread_platform_ids),
+        "PYTHONPATH": str(ROOT),
+    }
+    with serving(command, env=env, ready_url=f"http://127.0.0.1:{port}/row/{seeded.project_ids[0]}", log_path=log):
         yield f"http://127.0.0.1:{port}"
 
 
-# --- one measurement: a fresh database, both servers, a list of endpoints
+@contextmanager
+def app_server(database_url: str, workers: int, run_dir: Path) -> Iterator[tuple[str, int]]:
+    """`openpieces serve`; yields its base URL and the pid to profile (with --workers 1, the worker)."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "AP_DATABASE_URL": database_url, "AP_DATA_DIR": str(run_dir)}
+    command = [*openpieces_command(), "serve", "--port", str(port), "--workers", str(workers)]
+    with serving(command, env=env, ready_url=f"{base_url}/v1/health", log_path=run_dir / f"server-{port}.log") as p:
+        yield base_url, p.pid
+
+
+# --- what is measured: each endpoint of the server beside the same work done by the baseline
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    server: Endpoint
+    baseline: Endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class Files:
+    project_ids: Path
+    flow_ids: Path
+    spread_tokens: Path
+
+
+def write_files(seeded: Seeded, run_dir: Path) -> Files:
+    files = Files(run_dir / "project_ids.txt", run_dir / "flow_ids.txt", run_dir / "spread_tokens.txt")
+    files.project_ids.write_text("\n".join(seeded.project_ids) + "\n")
+    files.flow_ids.write_text("\n".join(seeded.flow_ids) + "\n")
+    files.spread_tokens.write_text("\n".join(seeded.spread_tokens) + "\n")
+    return files
+
+
+BY_ID = Endpoint("baseline: raw asyncpg by id", "/row/{id}", token="")
+ADD_ACTION = (
+    '{"type":"ADD_ACTION","request":{"parentStep":"trigger","action":{"name":"step_{n}","displayName":"Code",'
+    '"type":"CODE","valid":true,"settings":{"sourceCode":{"code":"export const code = async () => 1",'
+    '"packageJson":"{}"},"input":{}}}}}'
+)
+UPSERT = (
+    '{"displayName":"Bench {n}","pieceName":"@activepieces/piece-slack","externalId":"bench-{n}",'
+    '"type":"SECRET_TEXT","value":{"type":"SECRET_TEXT","secret_text":"s3cret"},"scope":"PLATFORM","projectIds":[]}'
+)
+
+
+def reads(seeded: Seeded, files: Files) -> list[Pair]:
+    return [
+        Pair(
+            Endpoint("GET /v1/projects/{id}", "/v1/projects/{id}", files.project_ids),
+            Endpoint("base: project by id", "/projects/{id}", files.project_ids, token=""),
+        ),
+        Pair(
+            Endpoint("GET /v1/flows/{id}", "/v1/flows/{id}", files.flow_ids),
+            Endpoint("base: flow by id", "/flows/{id}", files.flow_ids, token=""),
+        ),
+        *lists(seeded),
+    ]
+
+
+def lists(seeded: Seeded) -> list[Pair]:
+    flows = f"/v1/flows?projectId={seeded.list_project_id}&limit={PAGE}"
+    listed = [
+        (f"GET /v1/projects?limit={PAGE}", f"/v1/projects?limit={PAGE}", seeded.deep_projects),
+        (f"GET /v1/flows?projectId&limit={PAGE}", flows, seeded.deep_flows),
+        (f"GET /v1/global-connections?limit={PAGE}", f"/v1/global-connections?limit={PAGE}", seeded.deep_connections),
+    ]
+    pairs = []
+    for name, path, deep in listed:
+        for suffix, query in (("", ""), ("&cursor=<deep>", f"&cursor={deep}")):
+            pairs.append(
+                Pair(Endpoint(name + suffix, path + query), Endpoint("base: " + name + suffix, path + query, token=""))
+            )
+    return pairs
+
+
+def writes(files: Files) -> list[Pair]:
+    create = '{"displayName":"Bench project {n}"}'
+    operation = '{"type":"CHANGE_NAME","request":{"displayName":"Renamed {n}"}}'
+    return [
+        Pair(
+            Endpoint("POST /v1/projects (one platform)", "/v1/projects", method="POST", body=create),
+            Endpoint("base: create project (one platform)", "/v1/projects", method="POST", body=create, token=""),
+        ),
+        Pair(
+            Endpoint(
+                f"POST /v1/projects ({SPREAD_PLATFORMS} platforms)",
+                "/v1/projects",
+                method="POST",
+                body=create,
+                tokens=files.spread_tokens,
+            ),
+            Endpoint(
+                f"base: create project ({SPREAD_PLATFORMS} platforms)",
+                "/v1/projects?spread=1",
+                method="POST",
+                body=create,
+                token="",
+            ),
+        ),
+        Pair(
+            Endpoint(
+                "POST /v1/flows",
+                "/v1/flows",
+                files.project_ids,
+                method="POST",
+                body='{"displayName":"Bench flow {n}","projectId":"{id}"}',
+            ),
+            Endpoint(
+                "base: create flow",
+                "/v1/flows",
+                files.project_ids,
+                method="POST",
+                body='{"displayName":"Bench flow {n}","projectId":"{id}"}',
+                token="",
+            ),
+        ),
+        Pair(
+            Endpoint(
+                "POST /v1/flows/{id} CHANGE_NAME", "/v1/flows/{id}", files.flow_ids, method="POST", body=operation
+            ),
+            Endpoint("base: flow CHANGE_NAME", "/flows/{id}", files.flow_ids, method="POST", body=operation, token=""),
+        ),
+        Pair(
+            Endpoint(
+                "POST /v1/flows/{id} ADD_ACTION", "/v1/flows/{id}", files.flow_ids, method="POST", body=ADD_ACTION
+            ),
+            Endpoint("base: flow ADD_ACTION", "/flows/{id}", files.flow_ids, method="POST", body=ADD_ACTION, token=""),
+        ),
+        # Last: a published flow's next edit copies its version to a new draft, which is other work.
+        Pair(
+            Endpoint(
+                "POST /v1/flows/{id} LOCK_AND_PUBLISH",
+                "/v1/flows/{id}",
+                files.flow_ids,
+                method="POST",
+                body='{"type":"LOCK_AND_PUBLISH","request":{}}',
+            ),
+            Endpoint(
+                "base: flow LOCK_AND_PUBLISH",
+                "/flows/{id}",
+                files.flow_ids,
+                method="POST",
+                body='{"type":"LOCK_AND_PUBLISH","request":{}}',
+                token="",
+            ),
+        ),
+        Pair(
+            Endpoint("POST /v1/global-connections", "/v1/global-connections", method="POST", body=UPSERT),
+            Endpoint("base: upsert connection", "/v1/global-connections", method="POST", body=UPSERT, token=""),
+        ),
+    ]
+
+
+def check_deep_page(server_url: str, path: str) -> None:
+    """A deep cursor must land on a full page at the end, or the figure would mean nothing."""
+    page = httpx.get(server_url + path, headers={"Authorization": f"Bearer {BENCH_KEY}"}).json()
+    if len(page.get("data", [])) != PAGE or page.get("next") is not None or page.get("previous") is None:
+        raise RuntimeError(f"the deep cursor of {path} does not reach the last page: {str(page)[:300]}")
+
+
+def check_same_body(server_url: str, base_url: str, pair: Pair) -> None:
+    """The baseline must answer the same bytes as the server, or it would not be the same work."""
+    if pair.server.method != "GET":
+        return
+    row_id = pair.server.ids.read_text().split()[0] if pair.server.ids else ""
+    ours = httpx.get(server_url + fill(pair.server.path, row_id, ""), headers=pair.server.headers())
+    theirs = httpx.get(base_url + fill(pair.baseline.path, row_id, ""))
+    if ours.content != theirs.content:
+        raise RuntimeError(
+            f"{pair.baseline.name} does not answer what {pair.server.name} does:\n"
+            f"{ours.content[:400]!r}\n{theirs.content[:400]!r}"
+        )
+
+
+# --- one measurement: a fresh database, both servers, R rounds over the endpoints
+
+
+@dataclass
+class Row:
+    """One endpoint's medians over the rounds."""
+
+    name: str
+    server: Stats
+    baseline: Stats
+    vs_equal: float
+    vs_by_id: float
 
 
 @dataclass
 class Measurement:
     records: int
-    baseline: Stats
-    results: dict[str, Stats]
+    by_id: Stats
+    rows: list[Row]
 
 
-def endpoints_for(seeded: Seeded, project_ids: Path, flow_ids: Path, *, sizes_only: bool) -> list[Endpoint]:
-    by_id = [
-        Endpoint("GET /v1/projects/{id}", "/v1/projects/{id}", project_ids),
-        Endpoint("GET /v1/flows/{id}", "/v1/flows/{id}", flow_ids),
-    ]
-    deep = Endpoint(
-        f"GET /v1/projects?limit={PAGE}&cursor=<deep>", f"/v1/projects?limit={PAGE}&cursor={seeded.deep_cursor}"
+def median_stats(runs: list[Stats]) -> Stats:
+    return Stats(
+        rps=statistics.median(s.rps for s in runs),
+        p50_ms=statistics.median(s.p50_ms for s in runs),
+        p99_ms=statistics.median(s.p99_ms for s in runs),
+        non2xx=sum(s.non2xx for s in runs),
+        socket_errors=sum(s.socket_errors for s in runs),
+        completed=sum(s.completed for s in runs),
+        probe_ms=runs[0].probe_ms,
     )
-    if sizes_only:
-        return [*by_id, deep]
-    return [
-        by_id[0],
-        Endpoint(f"GET /v1/projects?limit={PAGE}", f"/v1/projects?limit={PAGE}"),
-        deep,
-        by_id[1],
-        Endpoint("GET /v1/global-connections", "/v1/global-connections"),
-        # Writes last, so the reads above see exactly the seeded rows.
-        Endpoint("POST /v1/projects", "/v1/projects", method="POST", body='{"displayName":"Bench project {n}"}'),
-        Endpoint(
-            "POST /v1/flows/{id} CHANGE_NAME",
-            "/v1/flows/{id}",
-            flow_ids,
-            method="POST",
-            body='{"type":"CHANGE_NAME","request":{"displayName":"Renamed {n}"}}',
-        ),
-    ]
 
 
-def check_deep_page(server_url: str, cursor: str) -> None:
-    """The deep cursor must land on a full page near the end, or the figure would mean nothing."""
-    page = httpx.get(
-        f"{server_url}/v1/projects",
-        params={"limit": PAGE, "cursor": cursor},
-        headers={"Authorization": f"Bearer {BENCH_KEY}"},
-    ).json()
-    if len(page.get("data", [])) != PAGE or page.get("next") is not None or page.get("previous") is None:
-        raise RuntimeError(f"the deep cursor does not reach the last page: {str(page)[:300]}")
-
-
-def measure(records: int, args: argparse.Namespace, load: Load, tmp: Path, *, sizes_only: bool) -> Measurement:
+def measure(
+    records: int, args: argparse.Namespace, load: Load, tmp: Path, choose: Callable[[Seeded, Files], list[Pair]]
+) -> Measurement:
     run_dir = tmp / f"k{records}"
     run_dir.mkdir()
     with fresh_database() as database_url, ExitStack() as stack:
@@ -435,40 +689,116 @@ def measure(records: int, args: argparse.Namespace, load: Load, tmp: Path, *, si
         run_migrations(database_url)
         seeded = asyncio.run(seed(database_url, records))
         print(f"\nK={records}: seeded in {time.monotonic() - started:.1f}s")
-        project_ids, flow_ids = run_dir / "project_ids.txt", run_dir / "flow_ids.txt"
-        project_ids.write_text("\n".join(seeded.project_ids) + "\n")
-        flow_ids.write_text("\n".join(seeded.flow_ids) + "\n")
+        files = write_files(seeded, run_dir)
+        by_id = replace(BY_ID, ids=files.project_ids)
+        pairs = choose(seeded, files)
 
-        base_url = stack.enter_context(
-            baseline_server(database_url, args.workers, seeded.project_ids[0], run_dir / "baseline.log")
-        )
-        server_env = {"AP_DATABASE_URL": database_url, "AP_DATA_DIR": str(run_dir)}
-        server_url = stack.enter_context(running_server(server_env, workers=args.workers))
-        check_deep_page(server_url, seeded.deep_cursor)
+        base_url = stack.enter_context(baseline_server(database_url, args.workers, seeded, run_dir / "baseline.log"))
+        server_url, server_pid = stack.enter_context(app_server(database_url, args.workers, run_dir))
+        for pair in pairs:
+            if "<deep>" in pair.server.name:
+                check_deep_page(server_url, pair.server.path)
+            check_same_body(server_url, base_url, pair)
         load = replace(load, database_url=database_url)
+        profile = Profile(args.profile, server_pid) if args.profile else None
 
-        baseline = Endpoint("baseline: raw asyncpg by id", "/row/{id}", project_ids, token="")
-        # Baseline before and after the server's endpoints: a machine that slows down midway shows.
-        first = load.measure(base_url, baseline)
-        results = {
-            e.name: load.measure(server_url, e)
-            for e in endpoints_for(seeded, project_ids, flow_ids, sizes_only=sizes_only)
-        }
-        second = load.measure(base_url, baseline)
+        by_id_runs: list[Stats] = []
+        server_runs: dict[str, list[Stats]] = {p.server.name: [] for p in pairs}
+        base_runs: dict[str, list[Stats]] = {p.server.name: [] for p in pairs}
+        ratios: dict[str, list[tuple[float, float]]] = {p.server.name: [] for p in pairs}
+        for round_ in range(args.repeat):
+            print(f"round {round_ + 1} of {args.repeat}")
+            # The by-id baseline before and after the endpoints: a machine that slows midway shows.
+            first = load.measure(base_url, by_id)
+            measured = []
+            for pair in pairs:
+                base = load.measure(base_url, pair.baseline)
+                # Profile the first round only: py-spy takes some CPU from the figures it watches.
+                ours = load.measure(server_url, pair.server, profile if round_ == 0 else None)
+                measured.append((pair.server.name, base, ours))
+            second = load.measure(base_url, by_id)
+            by_id_round = (first.rps + second.rps) / 2
+            by_id_runs += [first, second]
+            for name, base, ours in measured:
+                base_runs[name].append(base)
+                server_runs[name].append(ours)
+                ratios[name].append((ours.rps / base.rps if base.rps else 0, ours.rps / by_id_round))
 
-    combined = Stats(
-        rps=(first.rps + second.rps) / 2,
-        p50_ms=(first.p50_ms + second.p50_ms) / 2,
-        p99_ms=max(first.p99_ms, second.p99_ms),
-        non2xx=first.non2xx + second.non2xx,
-        socket_errors=first.socket_errors + second.socket_errors,
-        completed=first.completed + second.completed,
-        probe_ms=first.probe_ms,
-        ratio=1.0,
-    )
-    for stats in results.values():
-        stats.ratio = round(stats.rps / combined.rps, 3)
-    return Measurement(records, combined, results)
+    rows = [
+        Row(
+            name,
+            median_stats(server_runs[name]),
+            median_stats(base_runs[name]),
+            round(statistics.median(r[0] for r in ratios[name]), 3),
+            round(statistics.median(r[1] for r in ratios[name]), 3),
+        )
+        for name in server_runs
+    ]
+    return Measurement(records, median_stats(by_id_runs), rows)
+
+
+def measure_scaling(args: argparse.Namespace, load: Load, tmp: Path) -> dict[str, Any]:
+    """By-id reads with 2 workers against 1, both in the same database, rounds interleaved."""
+    run_dir = tmp / "scaling"
+    run_dir.mkdir()
+    figures: dict[int, dict[str, list[float]]] = {1: {}, 2: {}}
+    with fresh_database() as database_url:
+        run_migrations(database_url)
+        seeded = asyncio.run(seed(database_url, args.records))
+        files = write_files(seeded, run_dir)
+        load = replace(load, database_url=database_url)
+        endpoints = [p.server for p in reads(seeded, files)[:2]]
+        for round_ in range(args.repeat):
+            for workers in (1, 2):
+                print(f"round {round_ + 1}: {workers} worker(s)")
+                with app_server(database_url, workers, run_dir) as (server_url, _):
+                    for endpoint in endpoints:
+                        stats = load.measure(server_url, endpoint)
+                        figures[workers].setdefault(endpoint.name, []).append(stats.rps)
+    result = {}
+    print(f"\nby-id reads, 2 workers against 1 (cpus={os.cpu_count()}, medians of {args.repeat} rounds)")
+    for name in figures[1]:
+        one, two = statistics.median(figures[1][name]), statistics.median(figures[2][name])
+        result[name] = {"1 worker": one, "2 workers": two, "ratio": round(two / one, 2)}
+        print(f"  {name:40} 1 worker {one:7.0f} req/s   2 workers {two:7.0f} req/s   {two / one:5.2f}x")
+    return result
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def measure_rss(args: argparse.Namespace, load: Load, tmp: Path) -> dict[str, Any]:
+    """A worker's RSS after 1,000 requests and after 100,000, over a mix of every endpoint."""
+    run_dir = tmp / "rss"
+    run_dir.mkdir()
+    with fresh_database() as database_url:
+        run_migrations(database_url)
+        seeded = asyncio.run(seed(database_url, args.records))
+        files = write_files(seeded, run_dir)
+        endpoints = [p.server for p in reads(seeded, files) + writes(files)]
+        load = replace(load, database_url=database_url, warmup=0)
+        run = run_wrk if load.generator == "wrk" else run_python
+        with app_server(database_url, 1, run_dir) as (server_url, pid):
+            sent = 0
+            while sent < 1_000:  # one at a time, a few of each endpoint
+                for endpoint in endpoints:
+                    probe(server_url, endpoint)
+                    sent += 1
+            after_1k = rss_kib(pid)
+            print(f"RSS after {sent:,} requests: {after_1k / 1024:.1f} MiB")
+            while sent < 100_000:
+                for endpoint in endpoints:
+                    sent += run(server_url, endpoint, 2, load.connections).completed
+                wait_idle(database_url)
+                print(f"  {sent:,} requests: {rss_kib(pid) / 1024:.1f} MiB")
+            after_100k = rss_kib(pid)
+    growth = after_100k / after_1k - 1
+    print(f"RSS after {sent:,} requests: {after_100k / 1024:.1f} MiB ({growth:+.1%} against 1,000)")
+    return {"after_1000_kib": after_1k, "requests": sent, "after_requests_kib": after_100k, "growth": growth}
 
 
 # --- output
@@ -477,33 +807,34 @@ def measure(records: int, args: argparse.Namespace, load: Load, tmp: Path, *, si
 def print_table(m: Measurement, args: argparse.Namespace, generator: str) -> None:
     print(
         f"\nworkers={args.workers} records={m.records} duration={args.duration}s connections={args.connections}"
-        f" load={generator} cpus={os.cpu_count()}"
+        f" load={generator} cpus={os.cpu_count()} medians of {args.repeat} rounds"
     )
     print(
-        f"{'endpoint':46} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs base':>8} {'non-2xx':>8} {'sock err':>8}"
-        f" {'alone ms':>9}"
+        f"{'endpoint':46} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'base/s':>7} {'base p99':>8}"
+        f" {'vs equal':>8} {'vs by-id':>8} {'failed':>6}"
     )
-    for name, row in {"baseline: raw asyncpg by id": m.baseline, **m.results}.items():
-        # No response during the run means no latency figure, not a latency of 0.
-        p50, p99 = (f"{row.p50_ms:8.2f}", f"{row.p99_ms:8.2f}") if row.completed else (f"{'-':>8}", f"{'-':>8}")
+    b = m.by_id
+    print(f"{BY_ID.name:46} {b.rps:7.0f} {b.p50_ms:7.2f} {b.p99_ms:7.2f} {'':>7} {'':>8} {'':>8} {1:8.2f} {0:6d}")
+    for row in m.rows:
+        s, base = row.server, row.baseline
+        failed = s.non2xx + s.socket_errors + base.non2xx + base.socket_errors
         print(
-            f"{name:46} {row.rps:8.0f} {p50} {p99} {row.ratio or 0:8.2f}"
-            f" {row.non2xx:8d} {row.socket_errors:8d} {row.probe_ms or 0:9.1f}"
+            f"{row.name:46} {s.rps:7.0f} {s.p50_ms:7.2f} {s.p99_ms:7.2f} {base.rps:7.0f} {base.p99_ms:8.2f}"
+            f" {row.vs_equal:8.2f} {row.vs_by_id:8.2f} {failed:6d}"
         )
 
 
 def print_sizes_table(measurements: list[Measurement]) -> None:
     """One row per endpoint, one column per K: flat numbers across a row mean cost does not grow with K."""
-    print("\np50 / p99 ms (req/s as a ratio of the baseline) by number of records K")
-    header = "".join(f"{'K=' + format(m.records, ','):>26}" for m in measurements)
+    print("\np50 / p99 ms (ratio to equal-work baseline / to by-id baseline) by number of records K")
+    header = "".join(f"{'K=' + format(m.records, ','):>34}" for m in measurements)
     print(f"{'endpoint':46}{header}")
-    names = ["baseline: raw asyncpg by id", *measurements[0].results]
-    for name in names:
+    for i, row in enumerate(measurements[0].rows):
         cells = []
         for m in measurements:
-            row = m.baseline if name == names[0] else m.results[name]
-            cells.append(f"{row.p50_ms:.2f} / {row.p99_ms:.2f} ({row.ratio or 0:.2f}x)")
-        print(f"{name:46}" + "".join(f"{cell:>26}" for cell in cells))
+            r = m.rows[i]
+            cells.append(f"{r.server.p50_ms:.1f} / {r.server.p99_ms:.1f} ({r.vs_equal:.2f} / {r.vs_by_id:.2f})")
+        print(f"{row.name:46}" + "".join(f"{cell:>34}" for cell in cells))
 
 
 def parse_sizes(value: str) -> list[int]:
@@ -516,10 +847,15 @@ def main() -> None:
     parser.add_argument(
         "--records", "--projects", dest="records", type=int, default=10_000, help="projects, flows and connections"
     )
-    parser.add_argument("--duration", type=int, default=10, help="seconds measured per endpoint")
+    parser.add_argument("--duration", type=int, default=5, help="seconds measured per endpoint")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load before each measurement")
     parser.add_argument("--connections", type=int, default=32, help="concurrent HTTP connections")
-    parser.add_argument("--sizes", type=parse_sizes, help="e.g. 1000,10000,100000: by-id and deep-page reads at each K")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; the table shows medians")
+    parser.add_argument("--sizes", type=parse_sizes, help="e.g. 1000,10000,100000: the lists at each K")
+    parser.add_argument("--only", choices=["reads", "writes", "lists"], help="measure only these endpoints")
+    parser.add_argument("--profile", type=Path, help="record the server with py-spy into this directory")
+    parser.add_argument("--scaling", action="store_true", help="by-id reads: 2 workers against 1")
+    parser.add_argument("--rss", action="store_true", help="a worker's RSS after 1,000 and 100,000 requests")
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto", help="load generator")
     args = parser.parse_args()
 
@@ -527,34 +863,46 @@ def main() -> None:
     if generator == "wrk" and not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install wrk (or --load python)")
     load = Load(generator, args.duration, args.warmup, args.connections)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="ap-bench-"))
-    measurements: list[Measurement] = []
-    for records in args.sizes or [args.records]:
-        measurements.append(measure(records, args, load, tmp, sizes_only=bool(args.sizes)))
-        print_table(measurements[-1], args, generator)
-    if args.sizes:
-        print_sizes_table(measurements)
-
-    out = RESULTS_DIR / f"bench-{'sizes-' if args.sizes else ''}{time.strftime('%Y%m%d-%H%M%S')}.json"
-    report = {
-        "args": vars(args),
+    report: dict[str, Any] = {
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "load_generator": generator,
         "cpus": os.cpu_count(),
-        "runs": [
-            {
-                "records": m.records,
-                "baseline": asdict(m.baseline),
-                "results": {name: asdict(stats) for name, stats in m.results.items()},
-            }
-            for m in measurements
-        ],
     }
+    measurements: list[Measurement] = []
+    if args.scaling:
+        report["scaling"] = measure_scaling(args, load, tmp)
+    elif args.rss:
+        report["rss"] = measure_rss(args, load, tmp)
+    else:
+        choose: Callable[[Seeded, Files], list[Pair]] = {
+            None: lambda seeded, files: reads(seeded, files) + writes(files),
+            "reads": reads,
+            "writes": lambda seeded, files: writes(files),
+            "lists": lambda seeded, files: lists(seeded),
+        }[args.only if not args.sizes else "lists"]
+        for records in args.sizes or [args.records]:
+            measurements.append(measure(records, args, load, tmp, choose))
+            print_table(measurements[-1], args, generator)
+        if args.sizes:
+            print_sizes_table(measurements)
+        report["runs"] = [asdict(m) for m in measurements]
+    if args.profile:
+        from bench.profile import summarise
+
+        for path in sorted(args.profile.glob("*.txt")):
+            print("\n" + summarise(path, 10))
+
+    kind = "scaling" if args.scaling else "rss" if args.rss else "sizes" if args.sizes else "endpoints"
+    out = RESULTS_DIR / f"bench-{kind}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2))
     print(f"\nwritten: {out}")
 
-    failed = any(s.non2xx or s.socket_errors for m in measurements for s in [m.baseline, *m.results.values()])
+    failed = any(s.non2xx or s.socket_errors for m in measurements for r in m.rows for s in (r.server, r.baseline))
     if failed:  # keep the server logs to find out why
         print(f"some requests failed; server logs kept in {tmp}", file=sys.stderr)
         sys.exit(1)

@@ -4,6 +4,7 @@
 --   BODY_TEMPLATE  optional JSON body, e.g. {"displayName":"Bench {n}"} (sent as application/json)
 --   IDS_FILE       optional file of ids, one a line: "{id}" becomes a random one of them
 --   BENCH_TOKEN    optional bearer token
+--   TOKENS_FILE    optional file of bearer tokens, one a line: each request takes a random one
 -- "{n}" becomes a number unique to this wrk run (prefixed with a per-run tag, so the warm-up run and
 -- the measured run never repeat a name). Run with -t1: the counter lives in one thread's Lua state.
 local method = os.getenv("METHOD") or "GET"
@@ -11,13 +12,20 @@ local path_template = os.getenv("PATH_TEMPLATE")
 local body_template = os.getenv("BODY_TEMPLATE")
 local token = os.getenv("BENCH_TOKEN")
 local ids_file = os.getenv("IDS_FILE")
+local tokens_file = os.getenv("TOKENS_FILE")
 
-local ids = {}
-if ids_file and ids_file ~= "" then
-  for line in io.lines(ids_file) do
-    if line ~= "" then ids[#ids + 1] = line end
+local function read_lines(path)
+  local lines = {}
+  if path and path ~= "" then
+    for line in io.lines(path) do
+      if line ~= "" then lines[#lines + 1] = line end
+    end
   end
+  return lines
 end
+
+local ids = read_lines(ids_file)
+local tokens = read_lines(tokens_file)
 
 math.randomseed(os.time())
 local tag = string.format("%d-%x", os.time(), math.random(0, 0x7fffffff))
@@ -41,5 +49,6 @@ request = function()
   local id = #ids > 0 and ids[math.random(#ids)] or ""
   local n = tag .. "-" .. counter
   local body = body_template and fill(body_template, id, n) or nil
+  if #tokens > 0 then headers["Authorization"] = "Bearer " .. tokens[math.random(#tokens)] end
   return wrk.format(method, fill(path_template, id, n), headers, body)
 end

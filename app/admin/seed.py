@@ -21,7 +21,6 @@ from app.flows.schemas import CreateFlowRequest, FlowOperationRequest, TriggerIn
 from app.flows.service import FlowService
 from app.global_connections.schemas import UpsertGlobalConnectionRequest
 from app.global_connections.service import GlobalConnectionService
-from app.platforms.models import ApiKey
 from app.platforms.repository import PlatformRepository
 from app.platforms.service import PlatformService
 from app.projects.models import Project
@@ -288,7 +287,7 @@ async def _apply_platform(db: Database, secrets: SecretBox, seed: SeedPlatform, 
 
 
 async def _platform_of(db: Database, api_keys: list[str]) -> Principal | None:
-    async with db.read() as conn:
+    async with db.fast_read() as conn:
         platforms = PlatformRepository(conn)
         for key in api_keys:
             resolved = await platforms.resolve_key(hash_api_key(key))
@@ -298,10 +297,10 @@ async def _platform_of(db: Database, api_keys: list[str]) -> Principal | None:
 
 
 async def _ensure_keys(db: Database, platform_id: str, api_keys: list[str]) -> None:
-    async with db.transaction() as conn:
+    async with db.fast_transaction() as conn:
         platforms = PlatformRepository(conn)
         for key in api_keys:
-            existing = await conn.scalar(select(ApiKey.platform_id).where(ApiKey.key_hash == hash_api_key(key)))
+            existing = await platforms.key_platform(hash_api_key(key))
             if existing is None:
                 await PlatformService.insert_key(platforms, platform_id, key)
             elif existing != platform_id:

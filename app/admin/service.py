@@ -57,7 +57,7 @@ class AdminService:
         return {"platformId": created.platform_id, "ownerId": created.owner_id, "apiKey": created.api_key}
 
     async def list_platforms(self) -> list[dict[str, Any]]:
-        async with self.db.read() as conn:
+        async with self.db.fast_read() as conn:
             rows = await PlatformRepository(conn).list_all()
         return [
             {
@@ -71,7 +71,7 @@ class AdminService:
         ]
 
     async def delete_platform(self, platform_id: str) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.fast_transaction() as conn:
             # Users, keys, projects, flows, connections: all go by ON DELETE CASCADE.
             if not await PlatformRepository(conn).delete(platform_id):
                 raise platform_not_found(platform_id)

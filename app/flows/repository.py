@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import asyncpg
 from sqlalchemy import (
     ColumnElement,
     Select,
+    any_,
     bindparam,
     delete,
     exists,
     func,
-    insert,
     literal,
     select,
     true,
     type_coerce,
-    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import String
 
-from app.db import CompiledQuery, iso_text, unique_violation_on
+from app.db import (
+    LIKE_ESCAPE,
+    CompiledQuery,
+    compiled,
+    escape_like,
+    insert_row,
+    iso_text,
+    unique_violation_on,
+    update_row,
+)
 from app.flows.models import Flow, FlowVersion, Folder
-from app.pagination import Cursor, Page, paginate
+from app.pagination import Cursor, Page, PageQuery, fetch_page
 from app.platforms.models import User
 from app.projects.models import Project, ProjectPlan
 
@@ -109,7 +115,7 @@ POPULATED_WITH_PUBLISHED = _populated(PUBLISHED).select_from(
 )
 
 
-def _in_folder(folder_id: str) -> ColumnElement[bool]:
+def _in_folder(folder_id: Any) -> ColumnElement[bool]:
     # The real server's "uncategorized" folder id is the literal "NULL".
     return flow_t.c.folder_id.is_(None) if folder_id == "NULL" else flow_t.c.folder_id == folder_id
 
@@ -130,57 +136,161 @@ async def fetch_populated_flow(conn: asyncpg.Connection, platform_id: str, flow_
     return await GET_POPULATED_FLOW.fetchrow(conn, flow_id=flow_id, platform_id=platform_id)
 
 
+PROJECT_IN_PLATFORM = CompiledQuery(
+    select(project_t.c.id).where(
+        project_t.c.id == bindparam("project_id"), project_t.c.platform_id == bindparam("platform_id")
+    )
+)
+
+
+async def fetch_project_in_platform(conn: asyncpg.Connection, platform_id: str, project_id: str) -> bool:
+    return await PROJECT_IN_PLATFORM.fetchval(conn, project_id=project_id, platform_id=platform_id) is not None
+
+
+@functools.cache
+def _flow_page(
+    published: bool, folder: str | None, by_status: bool, by_name: bool, by_external_id: bool, by_connection: bool
+) -> PageQuery:
+    """The list query for one combination of filters (`folder`: None, "NULL" or "id"; values are
+    bind parameters). As on the real server: each flow with its newest version, or with its
+    published one for versionState=LOCKED (flows never published are then left out); name and
+    connection filters look at the newest version; most recently updated first."""
+    query = (POPULATED_WITH_PUBLISHED if published else POPULATED_WITH_LATEST).where(
+        flow_t.c.project_id == bindparam("project_id")
+    )
+    if folder is not None:
+        query = query.where(_in_folder("NULL" if folder == "NULL" else bindparam("folder_id")))
+    if by_status:
+        query = query.where(flow_t.c.status == any_(bindparam("statuses", type_=ARRAY(String))))
+    if by_name:
+        query = query.where(_of_latest(version_t.c.display_name).icontains(bindparam("name"), escape=LIKE_ESCAPE))
+    if by_external_id:
+        query = query.where(flow_t.c.external_id == any_(bindparam("external_ids", type_=ARRAY(String))))
+    if by_connection:
+        latest_connections = type_coerce(_of_latest(version_t.c.connection_ids), ARRAY(String))
+        query = query.where(latest_connections.overlap(bindparam("connection_external_ids", type_=ARRAY(String))))
+    return PageQuery(query, created=flow_t.c.updated, id_=flow_t.c.id)
+
+
+async def fetch_flow_page(
+    conn: asyncpg.Connection,
+    project_id: str,
+    *,
+    limit: int,
+    cursor: Cursor | None,
+    folder_id: str | None,
+    statuses: list[str] | None,
+    name: str | None,
+    external_ids: list[str] | None,
+    connection_external_ids: list[str] | None,
+    version_state: str | None,
+) -> Page:
+    folder = None if folder_id is None else "NULL" if folder_id == "NULL" else "id"
+    pages = _flow_page(
+        version_state == "LOCKED", folder, bool(statuses), bool(name), bool(external_ids), bool(connection_external_ids)
+    )
+    values: dict[str, Any] = {"project_id": project_id}
+    if folder == "id":
+        values["folder_id"] = folder_id
+    if statuses:
+        values["statuses"] = statuses
+    if name:
+        values["name"] = escape_like(name)
+    if external_ids:
+        values["external_ids"] = external_ids
+    if connection_external_ids:
+        values["connection_external_ids"] = connection_external_ids
+    return await fetch_page(conn, pages, values, limit=limit, cursor=cursor)
+
+
+def _populated_version() -> Select[Any]:
+    chosen = version_t.alias("v")
+    return (
+        _populated(chosen)
+        .select_from(flow_t.join(chosen, chosen.c.flow_id == flow_t.c.id))
+        .where(
+            flow_t.c.id == bindparam("flow_id"),
+            chosen.c.id == bindparam("version_id"),
+            _in_platform(bindparam("platform_id")),
+        )
+    )
+
+
+def _count(by_folder: str | None) -> Select[Any]:
+    query = select(func.count()).select_from(flow_t).where(flow_t.c.project_id == bindparam("project_id"))
+    if by_folder is not None:
+        query = query.where(_in_folder("NULL" if by_folder == "NULL" else bindparam("folder_id")))
+    return query
+
+
+def _project_in_platform(lock: bool) -> Select[Any]:
+    query = select(project_t.c.id).where(
+        project_t.c.id == bindparam("project_id"), project_t.c.platform_id == bindparam("platform_id")
+    )
+    # KEY SHARE: the project cannot be deleted before this transaction's flow is in.
+    return query.with_for_update(read=True, key_share=True) if lock else query
+
+
+GET_POPULATED_VERSION = CompiledQuery(_populated_version())
+USER_IN_PLATFORM = CompiledQuery(
+    select(user_t.c.id)
+    .where(user_t.c.id == bindparam("user_id"), user_t.c.platform_id == bindparam("platform_id"))
+    .with_for_update(read=True, key_share=True)
+)
+PIECE_FILTER = CompiledQuery(
+    select(plan_t.c.pieces_filter_type, plan_t.c.pieces).where(plan_t.c.project_id == bindparam("project_id"))
+)
+# Writes to one flow take turns on its row, so none is lost.
+LOCK_FLOW = CompiledQuery(
+    select(flow_t)
+    .where(flow_t.c.id == bindparam("flow_id"), _in_platform(bindparam("platform_id")))
+    .with_for_update(of=flow_t)
+)
+DELETE_FLOW = CompiledQuery(delete(flow_t).where(flow_t.c.id == bindparam("flow_id")))
+LATEST_VERSION = CompiledQuery(_newest_version(bindparam("flow_id")))
+VERSION = CompiledQuery(
+    select(version_t).where(version_t.c.flow_id == bindparam("flow_id"), version_t.c.id == bindparam("version_id"))
+)
+FOLDER_IN_PROJECT = CompiledQuery(
+    select(folder_t.c.id)
+    .where(folder_t.c.id == bindparam("folder_id"), folder_t.c.project_id == bindparam("project_id"))
+    .with_for_update(read=True, key_share=True)
+)
+# An existing folder takes the name as now written, as the real server renames it.
+UPSERT_FOLDER = CompiledQuery(
+    pg_insert(folder_t)
+    .values(id=bindparam("folder_id"), project_id=bindparam("project_id"), display_name=bindparam("display_name"))
+    .on_conflict_do_update(
+        index_elements=[folder_t.c.project_id, func.lower(folder_t.c.display_name)],
+        set_={"display_name": bindparam("display_name"), "updated": func.now()},
+    )
+)
+FOLDER_BY_NAME = CompiledQuery(
+    select(folder_t.c.id)
+    .where(
+        folder_t.c.project_id == bindparam("project_id"),
+        func.lower(folder_t.c.display_name) == bindparam("lowered_name"),
+    )
+    .with_for_update(read=True, key_share=True)
+)
+
+
 class FlowRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    """Runs on a raw asyncpg connection (in a transaction for writes); every statement is compiled once."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
 
     # --- reads
 
-    async def get_populated(self, platform_id: str, flow_id: str, version_id: str | None = None) -> RowMapping | None:
+    async def get_populated(
+        self, platform_id: str, flow_id: str, version_id: str | None = None
+    ) -> asyncpg.Record | None:
         if version_id is None:
-            query = POPULATED_WITH_LATEST.where(flow_t.c.id == flow_id, _in_platform(platform_id))
-        else:
-            chosen = version_t.alias("v")
-            query = (
-                _populated(chosen)
-                .select_from(flow_t.join(chosen, chosen.c.flow_id == flow_t.c.id))
-                .where(flow_t.c.id == flow_id, chosen.c.id == version_id, _in_platform(platform_id))
-            )
-        return (await self.conn.execute(query)).mappings().first()
-
-    async def list_page(
-        self,
-        project_id: str,
-        *,
-        limit: int,
-        cursor: Cursor | None,
-        folder_id: str | None,
-        statuses: list[str] | None,
-        name: str | None,
-        external_ids: list[str] | None,
-        connection_external_ids: list[str] | None,
-        version_state: str | None,
-    ) -> Page:
-        # As on the real server: each flow with its newest version, or with its published one for
-        # versionState=LOCKED (flows never published are then left out); name and connection
-        # filters look at the newest version; most recently updated first.
-        if version_state == "LOCKED":
-            query = POPULATED_WITH_PUBLISHED.where(flow_t.c.project_id == project_id)
-        else:
-            query = POPULATED_WITH_LATEST.where(flow_t.c.project_id == project_id)
-        if folder_id is not None:
-            query = query.where(_in_folder(folder_id))
-        if statuses:
-            query = query.where(flow_t.c.status.in_(statuses))
-        if name:
-            query = query.where(_of_latest(version_t.c.display_name).icontains(name, autoescape=True))
-        if external_ids:
-            query = query.where(flow_t.c.external_id.in_(external_ids))
-        if connection_external_ids:
-            wanted = array(connection_external_ids, type_=String)
-            latest_connections = type_coerce(_of_latest(version_t.c.connection_ids), ARRAY(String))
-            query = query.where(latest_connections.overlap(wanted))
-        return await paginate(self.conn, query, created=flow_t.c.updated, id_=flow_t.c.id, limit=limit, cursor=cursor)
+            return await fetch_populated_flow(self.conn, platform_id, flow_id)
+        return await GET_POPULATED_VERSION.fetchrow(
+            self.conn, flow_id=flow_id, version_id=version_id, platform_id=platform_id
+        )
 
     async def in_platform(self, platform_id: str, flow_id: str) -> bool:
         query = select(flow_t.c.id).where(flow_t.c.id == flow_id, _in_platform(platform_id))
@@ -206,97 +316,69 @@ class FlowRepository:
         return await self.conn.scalar(select(flow_t.c.id).where(flow_t.c.id == flow_id)) is not None
 
     async def count(self, project_id: str, folder_id: str | None) -> int:
-        query = select(func.count()).select_from(flow_t).where(flow_t.c.project_id == project_id)
-        if folder_id is not None:
-            query = query.where(_in_folder(folder_id))
-        return int(await self.conn.scalar(query) or 0)
+        by_folder = None if folder_id is None else "NULL" if folder_id == "NULL" else "id"
+        values = {"project_id": project_id} | ({"folder_id": folder_id} if by_folder == "id" else {})
+        return int(await compiled(_count, by_folder).fetchval(self.conn, **values) or 0)
 
     async def project_in_platform(self, platform_id: str, project_id: str, *, lock: bool) -> bool:
-        query = select(project_t.c.id).where(project_t.c.id == project_id, project_t.c.platform_id == platform_id)
-        if lock:
-            # KEY SHARE: the project cannot be deleted before this transaction's flow is in.
-            query = query.with_for_update(read=True, key_share=True)
-        return await self.conn.scalar(query) is not None
+        found = await compiled(_project_in_platform, lock).fetchval(
+            self.conn, project_id=project_id, platform_id=platform_id
+        )
+        return found is not None
 
     async def user_in_platform(self, platform_id: str, user_id: str) -> bool:
-        query = select(user_t.c.id).where(user_t.c.id == user_id, user_t.c.platform_id == platform_id)
-        return await self.conn.scalar(query.with_for_update(read=True, key_share=True)) is not None
+        return await USER_IN_PLATFORM.fetchval(self.conn, user_id=user_id, platform_id=platform_id) is not None
 
     async def piece_filter(self, project_id: str) -> tuple[str, list[str]]:
-        row = (
-            await self.conn.execute(
-                select(plan_t.c.pieces_filter_type, plan_t.c.pieces).where(plan_t.c.project_id == project_id)
-            )
-        ).first()
+        row = await PIECE_FILTER.fetchrow(self.conn, project_id=project_id)
         if row is None:
             return "NONE", []
         return str(row[0]), list(row[1] or [])
 
     # --- the flow row
 
-    async def lock(self, platform_id: str, flow_id: str) -> RowMapping | None:
+    async def lock(self, platform_id: str, flow_id: str) -> asyncpg.Record | None:
         """Lock the flow for an operation: writes to one flow take turns, so none is lost."""
-        query = select(flow_t).where(flow_t.c.id == flow_id, _in_platform(platform_id)).with_for_update(of=flow_t)
-        return (await self.conn.execute(query)).mappings().first()
+        return await LOCK_FLOW.fetchrow(self.conn, flow_id=flow_id, platform_id=platform_id)
 
     async def insert_flow(self, values: dict[str, Any]) -> None:
         try:
-            await self.conn.execute(insert(flow_t).values(**values))
-        except IntegrityError as exc:
+            await insert_row(self.conn, flow_t, values)
+        except asyncpg.UniqueViolationError as exc:
             if unique_violation_on(exc, EXTERNAL_ID_INDEX):
                 raise FlowExternalIdTaken from exc
             raise
 
     async def update_flow(self, flow_id: str, values: dict[str, Any]) -> None:
-        await self.conn.execute(update(flow_t).where(flow_t.c.id == flow_id).values(updated=func.now(), **values))
+        await update_row(self.conn, flow_t, flow_id, values)
 
     async def delete_flow(self, flow_id: str) -> None:
-        await self.conn.execute(delete(flow_t).where(flow_t.c.id == flow_id))
+        await DELETE_FLOW.execute(self.conn, flow_id=flow_id)
 
     # --- versions
 
-    async def latest_version(self, flow_id: str) -> RowMapping | None:
-        return (await self.conn.execute(_newest_version(flow_id))).mappings().first()
+    async def latest_version(self, flow_id: str) -> asyncpg.Record | None:
+        return await LATEST_VERSION.fetchrow(self.conn, flow_id=flow_id)
 
-    async def version(self, flow_id: str, version_id: str) -> RowMapping | None:
-        query = select(version_t).where(version_t.c.flow_id == flow_id, version_t.c.id == version_id)
-        return (await self.conn.execute(query)).mappings().first()
+    async def version(self, flow_id: str, version_id: str) -> asyncpg.Record | None:
+        return await VERSION.fetchrow(self.conn, flow_id=flow_id, version_id=version_id)
 
     async def insert_version(self, values: dict[str, Any]) -> None:
-        await self.conn.execute(insert(version_t).values(**values))
+        await insert_row(self.conn, version_t, values)
 
     async def update_version(self, version_id: str, values: dict[str, Any]) -> None:
-        await self.conn.execute(
-            update(version_t).where(version_t.c.id == version_id).values(updated=func.clock_timestamp(), **values)
-        )
+        await update_row(self.conn, version_t, version_id, values, touch="clock_timestamp")
 
     # --- folders
 
     async def folder_in_project(self, project_id: str, folder_id: str) -> bool:
-        found = await self.conn.scalar(
-            select(folder_t.c.id)
-            .where(folder_t.c.id == folder_id, folder_t.c.project_id == project_id)
-            .with_for_update(read=True, key_share=True)
-        )
+        found = await FOLDER_IN_PROJECT.fetchval(self.conn, folder_id=folder_id, project_id=project_id)
         return found is not None
 
     async def folder_by_name(self, project_id: str, display_name: str, new_id: str) -> str:
         """The project's folder with this name (any case), made if missing; atomic under races."""
-        # An existing folder takes the name as now written, as the real server renames it.
-        statement = (
-            pg_insert(folder_t)
-            .values(id=new_id, project_id=project_id, display_name=display_name)
-            .on_conflict_do_update(
-                index_elements=[folder_t.c.project_id, func.lower(folder_t.c.display_name)],
-                set_={"display_name": display_name, "updated": func.now()},
-            )
-        )
-        await self.conn.execute(statement)
-        found = await self.conn.scalar(
-            select(folder_t.c.id)
-            .where(folder_t.c.project_id == project_id, func.lower(folder_t.c.display_name) == display_name.lower())
-            .with_for_update(read=True, key_share=True)
-        )
+        await UPSERT_FOLDER.execute(self.conn, folder_id=new_id, project_id=project_id, display_name=display_name)
+        found = await FOLDER_BY_NAME.fetchval(self.conn, project_id=project_id, lowered_name=display_name.lower())
         return str(found)
 
 

@@ -20,7 +20,13 @@ from app.errors import (
     ProjectNotFound,
 )
 from app.flows import steps
-from app.flows.repository import FlowExternalIdTaken, FlowRepository, fetch_populated_flow
+from app.flows.repository import (
+    FlowExternalIdTaken,
+    FlowRepository,
+    fetch_flow_page,
+    fetch_populated_flow,
+    fetch_project_in_platform,
+)
 from app.flows.schemas import (
     CreateFlowRequest,
     ImportFlowRequest,
@@ -86,7 +92,7 @@ class FlowService:
                 async with self.db.read() as conn:
                     raise await _missing(FlowRepository(conn), flow_id)
             return populated_flow_body(record)
-        async with self.db.read() as conn:
+        async with self.db.fast_read() as conn:
             flows = FlowRepository(conn)
             row = await flows.get_populated(principal.platform_id, flow_id, version_id)
             if row is None:
@@ -143,11 +149,11 @@ class FlowService:
         version_state: str | None,
     ) -> dict[str, Any]:
         position = decode_cursor(cursor)
-        async with self.db.read() as conn:
-            flows = FlowRepository(conn)
-            if not await flows.project_in_platform(principal.platform_id, project_id, lock=False):
+        async with self.db.fast_read() as conn:
+            if not await fetch_project_in_platform(conn, principal.platform_id, project_id):
                 raise ProjectNotFound(project_id)
-            page = await flows.list_page(
+            page = await fetch_flow_page(
+                conn,
                 project_id,
                 limit=limit,
                 cursor=position,
@@ -161,7 +167,7 @@ class FlowService:
         return page.to_body(populated_flow_body)
 
     async def count(self, principal: Principal, project_id: str, folder_id: str | None) -> int:
-        async with self.db.read() as conn:
+        async with self.db.fast_read() as conn:
             flows = FlowRepository(conn)
             if not await flows.project_in_platform(principal.platform_id, project_id, lock=False):
                 raise ProjectNotFound(project_id)
@@ -171,7 +177,7 @@ class FlowService:
 
     async def create(self, principal: Principal, request: CreateFlowRequest) -> dict[str, Any]:
         flow_id = new_id()
-        async with self.db.transaction() as conn:
+        async with self.db.fast_transaction() as conn:
             flows = FlowRepository(conn)
             if not await flows.project_in_platform(principal.platform_id, request.projectId, lock=True):
                 raise ProjectNotFound(request.projectId)
@@ -214,14 +220,14 @@ class FlowService:
         return populated_flow_body(row)
 
     async def delete(self, principal: Principal, flow_id: str) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.fast_transaction() as conn:
             flows = FlowRepository(conn)
             if await flows.lock(principal.platform_id, flow_id) is None:
                 raise await _missing(flows, flow_id)
             await flows.delete_flow(flow_id)  # versions go by ON DELETE CASCADE
 
     async def apply(self, principal: Principal, flow_id: str, operation: Any) -> dict[str, Any]:
-        async with self.db.transaction() as conn:
+        async with self.db.fast_transaction() as conn:
             flows = FlowRepository(conn)
             flow = await flows.lock(principal.platform_id, flow_id)
             if flow is None:

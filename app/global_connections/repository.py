@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, literal, select, update
+import asyncpg
+from sqlalchemy import ColumnElement, Select, all_, any_, bindparam, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array_agg
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import String
 
+from app.db import LIKE_ESCAPE, CompiledQuery, affected_rows, compiled, escape_like, update_row
 from app.flows.repository import flows_using_connection
 from app.global_connections.models import AppConnection, AppConnectionProject
-from app.pagination import Cursor, Page, paginate
+from app.pagination import Cursor, Page, PageQuery, fetch_page
 from app.platforms.models import User
 from app.projects.models import Project
 
@@ -76,105 +76,176 @@ def _full_connection_query() -> Select[Any]:
 FULL_CONNECTION_QUERY = _full_connection_query()
 
 
+@functools.cache
+def _connection_page(by_piece: bool, by_display_name: bool, by_status: bool, by_scope: bool) -> PageQuery:
+    """The list query for one combination of filters (a filter's value is a bind parameter)."""
+    query = FULL_CONNECTION_QUERY.where(connection_t.c.platform_id == bindparam("platform_id"))
+    if by_piece:
+        query = query.where(connection_t.c.piece_name == bindparam("piece_name"))
+    if by_display_name:
+        query = query.where(connection_t.c.display_name.icontains(bindparam("display_name"), escape=LIKE_ESCAPE))
+    if by_status:
+        query = query.where(connection_t.c.status == any_(bindparam("statuses", type_=ARRAY(String))))
+    if by_scope:
+        query = query.where(connection_t.c.scope == bindparam("scope"))
+    return PageQuery(query, created=connection_t.c.created, id_=connection_t.c.id)
+
+
+async def fetch_connection_page(
+    conn: asyncpg.Connection,
+    platform_id: str,
+    *,
+    limit: int,
+    cursor: Cursor | None,
+    piece_name: str | None,
+    display_name: str | None,
+    statuses: list[str] | None,
+    scope: str | None,
+) -> Page:
+    pages = _connection_page(piece_name is not None, bool(display_name), bool(statuses), scope is not None)
+    values: dict[str, Any] = {"platform_id": platform_id}
+    if piece_name is not None:
+        values["piece_name"] = piece_name
+    if display_name:
+        values["display_name"] = escape_like(display_name)
+    if statuses:
+        values["statuses"] = statuses
+    if scope is not None:
+        values["scope"] = scope
+    return await fetch_page(conn, pages, values, limit=limit, cursor=cursor)
+
+
+GET_FULL_CONNECTION = CompiledQuery(
+    FULL_CONNECTION_QUERY.where(
+        connection_t.c.id == bindparam("connection_id"), connection_t.c.platform_id == bindparam("platform_id")
+    )
+)
+LOCK_CONNECTION = CompiledQuery(
+    select(connection_t.c.id)
+    .where(connection_t.c.id == bindparam("connection_id"), connection_t.c.platform_id == bindparam("platform_id"))
+    # NO KEY UPDATE: projects may still link to it meanwhile (see ProjectRepository.get_type).
+    .with_for_update(key_share=True)
+)
+DELETE_CONNECTION = CompiledQuery(
+    delete(connection_t).where(
+        connection_t.c.id == bindparam("connection_id"), connection_t.c.platform_id == bindparam("platform_id")
+    )
+)
+TEXT_ARRAY = ARRAY(String)
+# KEY SHARE: a project found here cannot be deleted before the links are made.
+PROJECTS_IN_PLATFORM = CompiledQuery(
+    select(project_t.c.id)
+    .where(
+        project_t.c.platform_id == bindparam("platform_id"),
+        project_t.c.id == any_(bindparam("project_ids", type_=TEXT_ARRAY)),
+    )
+    .with_for_update(read=True, key_share=True)
+)
+UNLINK_OTHER_PROJECTS = CompiledQuery(
+    delete(link_t).where(
+        link_t.c.connection_id == bindparam("connection_id"),
+        link_t.c.project_id != all_(bindparam("project_ids", type_=TEXT_ARRAY)),
+    )
+)
+UNLINK_OTHER_CONNECTIONS = CompiledQuery(
+    delete(link_t).where(
+        link_t.c.project_id == bindparam("project_id"),
+        link_t.c.connection_id != all_(bindparam("connection_ids", type_=TEXT_ARRAY)),
+    )
+)
+# One statement for all the links: clock_timestamp() is read row by row, so `linked_at` keeps the order.
+LINK = CompiledQuery(
+    pg_insert(link_t)
+    .from_select(
+        [link_t.c.connection_id, link_t.c.project_id],
+        select(
+            func.unnest(bindparam("connection_ids", type_=TEXT_ARRAY)),
+            func.unnest(bindparam("project_ids", type_=TEXT_ARRAY)),
+        ),
+    )
+    .on_conflict_do_nothing()
+)
+# KEY SHARE: a connection found here cannot be deleted before the links are made.
+IDS_BY_EXTERNAL_IDS = CompiledQuery(
+    select(connection_t.c.external_id, connection_t.c.id)
+    .where(
+        connection_t.c.platform_id == bindparam("platform_id"),
+        connection_t.c.scope == "PLATFORM",
+        connection_t.c.external_id == any_(bindparam("external_ids", type_=TEXT_ARRAY)),
+    )
+    .with_for_update(read=True, key_share=True)
+)
+PRESELECTED_IDS = CompiledQuery(
+    select(connection_t.c.id)
+    .where(connection_t.c.platform_id == bindparam("platform_id"), connection_t.c.pre_select_for_new_projects)
+    .order_by(connection_t.c.created, connection_t.c.id)
+    .with_for_update(read=True, key_share=True)
+)
+
+
+def _upsert(columns: tuple[str, ...]) -> Any:
+    statement = pg_insert(connection_t).values(
+        {name: bindparam("v_" + name, type_=connection_t.c[name].type) for name in columns}
+    )
+    changed: dict[str, Any] = {
+        name: statement.excluded[name] for name in columns if name not in ("id", "platform_id", "external_id")
+    }
+    changed["updated"] = func.now()
+    return statement.on_conflict_do_update(
+        index_elements=[connection_t.c.platform_id, connection_t.c.external_id], set_=changed
+    ).returning(connection_t.c.id)
+
+
 class GlobalConnectionRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    """Runs on a raw asyncpg connection (in a transaction for writes); every statement is compiled once."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
 
-    async def get_full(self, platform_id: str, connection_id: str) -> RowMapping | None:
-        query = FULL_CONNECTION_QUERY.where(
-            connection_t.c.id == connection_id, connection_t.c.platform_id == platform_id
-        )
-        return (await self.conn.execute(query)).mappings().first()
+    async def get_full(self, platform_id: str, connection_id: str) -> asyncpg.Record | None:
+        return await GET_FULL_CONNECTION.fetchrow(self.conn, connection_id=connection_id, platform_id=platform_id)
 
     async def lock(self, platform_id: str, connection_id: str) -> bool:
-        found = await self.conn.scalar(
-            select(connection_t.c.id)
-            .where(connection_t.c.id == connection_id, connection_t.c.platform_id == platform_id)
-            # NO KEY UPDATE: projects may still link to it meanwhile (see ProjectRepository.get_type).
-            .with_for_update(key_share=True)
-        )
+        found = await LOCK_CONNECTION.fetchval(self.conn, connection_id=connection_id, platform_id=platform_id)
         return found is not None
-
-    async def list_page(
-        self,
-        platform_id: str,
-        *,
-        limit: int,
-        cursor: Cursor | None,
-        piece_name: str | None,
-        display_name: str | None,
-        statuses: list[str] | None,
-        scope: str | None,
-    ) -> Page:
-        query = FULL_CONNECTION_QUERY.where(connection_t.c.platform_id == platform_id)
-        if piece_name is not None:
-            query = query.where(connection_t.c.piece_name == piece_name)
-        if display_name:
-            query = query.where(connection_t.c.display_name.icontains(display_name, autoescape=True))
-        if statuses:
-            query = query.where(connection_t.c.status.in_(statuses))
-        if scope is not None:
-            query = query.where(connection_t.c.scope == scope)
-        return await paginate(
-            self.conn, query, created=connection_t.c.created, id_=connection_t.c.id, limit=limit, cursor=cursor
-        )
 
     async def upsert(self, values: dict[str, Any]) -> str:
         """Insert, or update the platform's connection with the same externalId. Atomic: two
         concurrent upserts of one externalId make one row. Returns the row's id."""
-        statement = pg_insert(connection_t).values(**values)
-        changed = {k: statement.excluded[k] for k in values if k not in ("id", "platform_id", "external_id")}
-        changed["updated"] = func.now()
-        statement = statement.on_conflict_do_update(
-            index_elements=[connection_t.c.platform_id, connection_t.c.external_id], set_=changed
-        ).returning(connection_t.c.id)
-        return str((await self.conn.execute(statement)).scalar_one())
+        statement = compiled(_upsert, tuple(values))
+        return str(await statement.fetchval(self.conn, **{"v_" + k: v for k, v in values.items()}))
 
     async def update(self, connection_id: str, values: dict[str, Any]) -> None:
-        await self.conn.execute(
-            update(connection_t).where(connection_t.c.id == connection_id).values(updated=func.now(), **values)
-        )
+        await update_row(self.conn, connection_t, connection_id, values)
 
     async def delete(self, platform_id: str, connection_id: str) -> bool:
-        result = await self.conn.execute(
-            delete(connection_t).where(connection_t.c.id == connection_id, connection_t.c.platform_id == platform_id)
-        )
-        return result.rowcount > 0
+        status = await DELETE_CONNECTION.execute(self.conn, connection_id=connection_id, platform_id=platform_id)
+        return affected_rows(status) > 0
 
     async def projects_outside_platform(self, platform_id: str, project_ids: list[str]) -> list[str]:
         """The ids in `project_ids` that are not projects of the platform, in the order given."""
         if not project_ids:
             return []
-        found = set(
-            (
-                await self.conn.execute(
-                    select(project_t.c.id)
-                    .where(project_t.c.platform_id == platform_id, project_t.c.id.in_(set(project_ids)))
-                    # KEY SHARE: a project found here cannot be deleted before the links are made.
-                    .with_for_update(read=True, key_share=True)
-                )
-            ).scalars()
-        )
+        rows = await PROJECTS_IN_PLATFORM.fetch(self.conn, platform_id=platform_id, project_ids=list(set(project_ids)))
+        found = {row[0] for row in rows}
         return [pid for pid in project_ids if pid not in found]
 
     async def replace_projects(self, connection_id: str, project_ids: list[str]) -> None:
         """Make the connection's projects exactly `project_ids`, keeping the order of existing links."""
         wanted = list(dict.fromkeys(project_ids))
-        await self.conn.execute(
-            delete(link_t).where(link_t.c.connection_id == connection_id, link_t.c.project_id.not_in(wanted))
-        )
+        await UNLINK_OTHER_PROJECTS.execute(self.conn, connection_id=connection_id, project_ids=wanted)
         await self._link([(connection_id, pid) for pid in wanted])
 
     async def _link(self, pairs: list[tuple[str, str]]) -> None:
         if not pairs:
             return
-        # One multi-row insert: clock_timestamp() is read row by row, so `linked_at` keeps the order.
-        statement = pg_insert(link_t).values(
-            [{"connection_id": connection_id, "project_id": project_id} for connection_id, project_id in pairs]
-        )
         try:
-            await self.conn.execute(statement.on_conflict_do_nothing())
-        except IntegrityError as exc:  # a project was deleted by a concurrent request
+            await LINK.execute(
+                self.conn,
+                connection_ids=[connection_id for connection_id, _ in pairs],
+                project_ids=[project_id for _, project_id in pairs],
+            )
+        except asyncpg.IntegrityConstraintViolationError as exc:  # a project was deleted by a concurrent request
             raise ProjectLinkVanished from exc
 
     # --- the project side of the relation
@@ -182,33 +253,16 @@ class GlobalConnectionRepository:
     async def ids_by_external_ids(self, platform_id: str, external_ids: list[str]) -> dict[str, str]:
         if not external_ids:
             return {}
-        rows = await self.conn.execute(
-            select(connection_t.c.external_id, connection_t.c.id)
-            .where(
-                connection_t.c.platform_id == platform_id,
-                connection_t.c.scope == "PLATFORM",
-                connection_t.c.external_id.in_(set(external_ids)),
-            )
-            # KEY SHARE: a connection found here cannot be deleted before the links are made.
-            .with_for_update(read=True, key_share=True)
-        )
+        rows = await IDS_BY_EXTERNAL_IDS.fetch(self.conn, platform_id=platform_id, external_ids=list(set(external_ids)))
         return {external_id: connection_id for external_id, connection_id in rows}
 
     async def preselected_ids(self, platform_id: str) -> list[str]:
-        rows = await self.conn.execute(
-            select(connection_t.c.id)
-            .where(connection_t.c.platform_id == platform_id, connection_t.c.pre_select_for_new_projects)
-            .order_by(connection_t.c.created, connection_t.c.id)
-            .with_for_update(read=True, key_share=True)
-        )
-        return list(rows.scalars())
+        return [row[0] for row in await PRESELECTED_IDS.fetch(self.conn, platform_id=platform_id)]
 
     async def set_project_connections(self, project_id: str, connection_ids: list[str]) -> None:
         """Make the project's global connections exactly `connection_ids`."""
         wanted = list(dict.fromkeys(connection_ids))
-        await self.conn.execute(
-            delete(link_t).where(and_(link_t.c.project_id == project_id, link_t.c.connection_id.not_in(wanted)))
-        )
+        await UNLINK_OTHER_CONNECTIONS.execute(self.conn, project_id=project_id, connection_ids=wanted)
         await self._link([(cid, project_id) for cid in wanted])
 
     async def add_project_connections(self, project_id: str, connection_ids: list[str]) -> None:

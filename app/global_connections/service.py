@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+import asyncpg
 
 from app.auth import Principal
 from app.crypto import SecretBox
 from app.db import Database
 from app.errors import EntityNotFound, ProjectNotFound
-from app.global_connections.repository import GlobalConnectionRepository, ProjectLinkVanished
+from app.global_connections.repository import (
+    GlobalConnectionRepository,
+    ProjectLinkVanished,
+    fetch_connection_page,
+)
 from app.global_connections.schemas import (
     UpdateGlobalConnectionRequest,
     connection_body,
@@ -51,7 +55,7 @@ class GlobalConnectionService:
         context = secret_context(principal.platform_id, external_id)
         sealed = self.secrets.seal(request.value.model_dump(mode="json", exclude_unset=True), context)
         try:
-            async with self.db.transaction() as conn:
+            async with self.db.fast_transaction() as conn:
                 connections = GlobalConnectionRepository(conn)
                 await assert_projects_in_platform(connections, principal.platform_id, request.projectIds)
                 connection_id = await connections.upsert(
@@ -83,7 +87,7 @@ class GlobalConnectionService:
     ) -> dict[str, Any]:
         sent = request.model_fields_set
         try:
-            async with self.db.transaction() as conn:
+            async with self.db.fast_transaction() as conn:
                 connections = GlobalConnectionRepository(conn)
                 if not await connections.lock(principal.platform_id, connection_id):
                     raise not_found(connection_id)
@@ -105,7 +109,7 @@ class GlobalConnectionService:
         return connection_body(row)
 
     async def delete(self, principal: Principal, connection_id: str) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.fast_transaction() as conn:
             if not await GlobalConnectionRepository(conn).delete(principal.platform_id, connection_id):
                 raise not_found(connection_id)
 
@@ -121,8 +125,9 @@ class GlobalConnectionService:
         scope: str | None,
     ) -> dict[str, Any]:
         position = decode_cursor(cursor)
-        async with self.db.read() as conn:
-            page = await GlobalConnectionRepository(conn).list_page(
+        async with self.db.fast_read() as conn:
+            page = await fetch_connection_page(
+                conn,
                 principal.platform_id,
                 limit=limit,
                 cursor=position,
@@ -139,18 +144,18 @@ class ProjectConnectionLinks:
     `ConnectionLinks` protocol of `app.projects.service`)."""
 
     async def link_new_project(
-        self, conn: AsyncConnection, platform_id: str, project_id: str, external_ids: list[str] | None
+        self, conn: asyncpg.Connection, platform_id: str, project_id: str, external_ids: list[str] | None
     ) -> None:
         await link_new_project(conn, platform_id, project_id, external_ids)
 
     async def set_project_connections(
-        self, conn: AsyncConnection, platform_id: str, project_id: str, external_ids: list[str]
+        self, conn: asyncpg.Connection, platform_id: str, project_id: str, external_ids: list[str]
     ) -> None:
         await set_project_connections(conn, platform_id, project_id, external_ids)
 
 
 async def link_new_project(
-    conn: AsyncConnection, platform_id: str, project_id: str, external_ids: list[str] | None
+    conn: asyncpg.Connection, platform_id: str, project_id: str, external_ids: list[str] | None
 ) -> None:
     """A new project gets the connections it names plus every `preSelectForNewProjects` one."""
     connections = GlobalConnectionRepository(conn)
@@ -160,7 +165,7 @@ async def link_new_project(
 
 
 async def set_project_connections(
-    conn: AsyncConnection, platform_id: str, project_id: str, external_ids: list[str]
+    conn: asyncpg.Connection, platform_id: str, project_id: str, external_ids: list[str]
 ) -> None:
     connections = GlobalConnectionRepository(conn)
     named = await resolve_external_ids(connections, platform_id, external_ids)

@@ -17,7 +17,7 @@ class PlatformService:
         self.db = db
 
     async def resolve_api_key(self, key_hash: str) -> Principal | None:
-        async with self.db.read() as conn:
+        async with self.db.fast_read() as conn:
             resolved = await PlatformRepository(conn).resolve_key(key_hash)
         if resolved is None:
             return None
@@ -25,7 +25,7 @@ class PlatformService:
 
     async def create_api_key(self, platform_id: str) -> str:
         key = new_api_key()
-        async with self.db.transaction() as conn:
+        async with self.db.fast_transaction() as conn:
             platforms = PlatformRepository(conn)
             if await platforms.get(platform_id) is None:
                 raise EntityNotFound("platform", platform_id, "Platform not found")

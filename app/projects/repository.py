@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import asyncpg
-from sqlalchemy import ColumnElement, Executable, Select, bindparam, delete, func, insert, select, update
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import ColumnElement, Select, String, any_, bindparam, delete, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from app.db import CompiledQuery, iso_text, unique_violation_on
-from app.pagination import Cursor, Page, paginate
+from app.db import (
+    LIKE_ESCAPE,
+    CompiledQuery,
+    compiled,
+    escape_like,
+    insert_row,
+    iso_text,
+    unique_violation_on,
+    update_row,
+)
+from app.ids import new_id
+from app.pagination import Cursor, Page, PageQuery, fetch_page
 from app.platforms.models import User
 from app.projects.models import Project, ProjectMember, ProjectPlan
 
@@ -66,29 +75,41 @@ def _full_project_query(flow_counts: FlowCounts) -> Select[Any]:
 
 
 class ProjectReads:
-    """The one query that reads a project whole (plan, members and analytics), built and compiled
-    once. Its flow counts come from the flows domain, which sits above projects: `app.main` hands
+    """The one query that reads a project whole (plan, members and analytics), built once and
+    compiled once per use: by id, and one set of page queries per combination of list filters.
+    Its flow counts come from the flows domain, which sits above projects: `app.services` hands
     them in, so projects never imports flows."""
 
     def __init__(self, flow_counts: FlowCounts) -> None:
         self.query = _full_project_query(flow_counts)
-        self._by_id = CompiledQuery(
+        self.by_id = CompiledQuery(
             self.query.where(
                 project_t.c.id == bindparam("project_id"), project_t.c.platform_id == bindparam("platform_id")
             )
         )
+        self._pages: dict[tuple[bool, bool, bool], PageQuery] = {}
 
     async def fetch(self, conn: asyncpg.Connection, platform_id: str, project_id: str) -> asyncpg.Record | None:
-        """The hot path of `GET /v1/projects/{id}`: one indexed query on a raw asyncpg connection."""
-        return await self._by_id.fetchrow(conn, project_id=project_id, platform_id=platform_id)
+        """One indexed query on a raw asyncpg connection (in the caller's transaction, if any)."""
+        return await self.by_id.fetchrow(conn, project_id=project_id, platform_id=platform_id)
 
-    async def get(self, conn: AsyncConnection, platform_id: str, project_id: str) -> RowMapping | None:
-        query = self.query.where(project_t.c.id == project_id, project_t.c.platform_id == platform_id)
-        return (await conn.execute(query)).mappings().first()
+    def pages(self, by_external_id: bool, by_display_name: bool, by_types: bool) -> PageQuery:
+        """The list query for one combination of filters (a filter's value is a bind parameter)."""
+        shape = (by_external_id, by_display_name, by_types)
+        if shape not in self._pages:
+            query = self.query.where(project_t.c.platform_id == bindparam("platform_id"))
+            if by_external_id:
+                query = query.where(project_t.c.external_id == bindparam("external_id"))
+            if by_display_name:
+                query = query.where(project_t.c.display_name.icontains(bindparam("display_name"), escape=LIKE_ESCAPE))
+            if by_types:
+                query = query.where(project_t.c.type == any_(bindparam("types", type_=ARRAY(String))))
+            self._pages[shape] = PageQuery(query, created=project_t.c.created, id_=project_t.c.id)
+        return self._pages[shape]
 
     async def list_page(
         self,
-        conn: AsyncConnection,
+        conn: asyncpg.Connection,
         platform_id: str,
         *,
         limit: int,
@@ -97,14 +118,15 @@ class ProjectReads:
         display_name: str | None = None,
         types: list[str] | None = None,
     ) -> Page:
-        query = self.query.where(project_t.c.platform_id == platform_id)
+        pages = self.pages(external_id is not None, bool(display_name), bool(types))
+        values: dict[str, Any] = {"platform_id": platform_id}
         if external_id is not None:
-            query = query.where(project_t.c.external_id == external_id)
+            values["external_id"] = external_id
         if display_name:
-            query = query.where(project_t.c.display_name.icontains(display_name, autoescape=True))
+            values["display_name"] = escape_like(display_name)
         if types:
-            query = query.where(project_t.c.type.in_(types))
-        return await paginate(conn, query, created=project_t.c.created, id_=project_t.c.id, limit=limit, cursor=cursor)
+            values["types"] = types
+        return await fetch_page(conn, pages, values, limit=limit, cursor=cursor)
 
 
 class ExternalIdTaken(Exception):
@@ -114,14 +136,32 @@ class ExternalIdTaken(Exception):
 EXTERNAL_ID_INDEX = "uq_project_platform_id_external_id"
 
 
+def _project_type(lock: Literal["update", "delete"] | None) -> Select[Any]:
+    query = select(project_t.c.type).where(
+        project_t.c.id == bindparam("project_id"), project_t.c.platform_id == bindparam("platform_id")
+    )
+    return query.with_for_update(key_share=lock == "update") if lock is not None else query
+
+
+COUNT_TEAM_PROJECTS = CompiledQuery(
+    select(func.count())
+    .select_from(project_t)
+    .where(project_t.c.platform_id == bindparam("platform_id"), project_t.c.type == "TEAM")
+)
+DELETE_PROJECT = CompiledQuery(delete(project_t).where(project_t.c.id == bindparam("project_id")))
+
+
 class ProjectRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    """Runs on a raw asyncpg connection (in a transaction for writes); every statement is compiled once."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
 
-    async def _write(self, statement: Executable) -> None:
+    @asynccontextmanager
+    async def _external_id_unique(self) -> AsyncIterator[None]:
         try:
-            await self.conn.execute(statement)
-        except IntegrityError as exc:
+            yield
+        except asyncpg.UniqueViolationError as exc:
             if unique_violation_on(exc, EXTERNAL_ID_INDEX):
                 raise ExternalIdTaken from exc
             raise
@@ -135,49 +175,28 @@ class ProjectRepository:
         """The project's type, optionally locking its row: "update" (FOR NO KEY UPDATE) still lets
         other transactions link to the project (their foreign keys take KEY SHARE), so an update of
         a project and of a connection never deadlock; "delete" (FOR UPDATE) excludes them."""
-        query = select(project_t.c.type).where(project_t.c.id == project_id, project_t.c.platform_id == platform_id)
-        if lock is not None:
-            query = query.with_for_update(key_share=lock == "update")
-        return await self.conn.scalar(query)
+        query = compiled(_project_type, lock)
+        return await query.fetchval(self.conn, project_id=project_id, platform_id=platform_id)
 
     async def count_team_projects(self, platform_id: str) -> int:
-        return int(
-            await self.conn.scalar(
-                select(func.count())
-                .select_from(project_t)
-                .where(project_t.c.platform_id == platform_id, project_t.c.type == "TEAM")
-            )
-            or 0
-        )
-
-    async def external_id_in_use(self, platform_id: str, external_id: str, except_id: str | None) -> bool:
-        conditions = [project_t.c.platform_id == platform_id, project_t.c.external_id == external_id]
-        if except_id is not None:
-            conditions.append(project_t.c.id != except_id)
-        found = await self.conn.scalar(select(project_t.c.id).where(*conditions).limit(1))
-        return found is not None
+        return int(await COUNT_TEAM_PROJECTS.fetchval(self.conn, platform_id=platform_id) or 0)
 
     async def insert(self, values: dict[str, Any], plan: dict[str, Any]) -> None:
         """Insert a project with its plan. Its owner is not made a member: the real server does not
         either, so a new project's analytics count 0 users."""
-        from app.ids import new_id
-
         now = datetime.now(UTC)
-        await self._write(insert(project_t).values(created=now, updated=now, **values))
-        await self.conn.execute(
-            insert(plan_t).values(id=new_id(), created=now, updated=now, project_id=values["id"], **plan)
+        async with self._external_id_unique():
+            await insert_row(self.conn, project_t, {"created": now, "updated": now, **values})
+        await insert_row(
+            self.conn, plan_t, {"id": new_id(), "created": now, "updated": now, "project_id": values["id"], **plan}
         )
 
     async def update(self, project_id: str, values: dict[str, Any]) -> None:
-        await self._write(update(project_t).where(project_t.c.id == project_id).values(updated=func.now(), **values))
+        async with self._external_id_unique():
+            await update_row(self.conn, project_t, project_id, values)
 
     async def update_plan(self, project_id: str, values: dict[str, Any]) -> None:
-        await self.conn.execute(
-            update(plan_t).where(plan_t.c.project_id == project_id).values(updated=func.now(), **values)
-        )
-
-    async def touch(self, project_id: str) -> None:
-        await self.conn.execute(update(project_t).where(project_t.c.id == project_id).values(updated=func.now()))
+        await update_row(self.conn, plan_t, project_id, values, key="project_id")
 
     async def delete(self, project_id: str) -> None:
-        await self.conn.execute(delete(project_t).where(project_t.c.id == project_id))
+        await DELETE_PROJECT.execute(self.conn, project_id=project_id)

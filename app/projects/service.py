@@ -7,7 +7,7 @@ import random
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+import asyncpg
 
 from app.auth import Principal
 from app.db import Database
@@ -90,11 +90,11 @@ class ConnectionLinks(Protocol):
     The global connections domain sits above projects and implements this; `app.main` hands it in."""
 
     async def link_new_project(
-        self, conn: AsyncConnection, platform_id: str, project_id: str, external_ids: list[str] | None
+        self, conn: asyncpg.Connection, platform_id: str, project_id: str, external_ids: list[str] | None
     ) -> None: ...
 
     async def set_project_connections(
-        self, conn: AsyncConnection, platform_id: str, project_id: str, external_ids: list[str]
+        self, conn: asyncpg.Connection, platform_id: str, project_id: str, external_ids: list[str]
     ) -> None: ...
 
 
@@ -131,7 +131,7 @@ class ProjectService:
         types: list[str] | None,
     ) -> dict[str, Any]:
         position = decode_cursor(cursor)
-        async with self.db.read() as conn:
+        async with self.db.fast_read() as conn:
             page = await self.reads.list_page(
                 conn,
                 principal.platform_id,
@@ -146,7 +146,7 @@ class ProjectService:
 
     async def create(self, principal: Principal, request: CreateProjectRequest) -> dict[str, Any]:
         try:
-            async with self.db.transaction() as conn:
+            async with self.db.fast_transaction() as conn:
                 projects = ProjectRepository(conn)
                 # Lock the platform row: concurrent creates take turns, so the limit holds.
                 platform = await PlatformRepository(conn).get(principal.platform_id, for_update=True)
@@ -164,7 +164,7 @@ class ProjectService:
                 )
                 await projects.insert(values, plan)
                 await self.links.link_new_project(conn, platform.id, values["id"], request.globalConnectionExternalIds)
-                row = await self.reads.get(conn, platform.id, values["id"])
+                row = await self.reads.fetch(conn, platform.id, values["id"])
         except ExternalIdTaken:
             raise ProjectExternalIdAlreadyExists(request.externalId or "") from None
         assert row is not None
@@ -173,7 +173,7 @@ class ProjectService:
     async def update(self, principal: Principal, project_id: str, request: UpdateProjectRequest) -> dict[str, Any]:
         sent = request.model_fields_set
         try:
-            async with self.db.transaction() as conn:
+            async with self.db.fast_transaction() as conn:
                 projects = ProjectRepository(conn)
                 project_type = await projects.get_type(principal.platform_id, project_id, lock="update")
                 if project_type is None:
@@ -207,14 +207,14 @@ class ProjectService:
                     await self.links.set_project_connections(
                         conn, principal.platform_id, project_id, request.globalConnectionExternalIds
                     )
-                row = await self.reads.get(conn, principal.platform_id, project_id)
+                row = await self.reads.fetch(conn, principal.platform_id, project_id)
         except ExternalIdTaken:
             raise ProjectExternalIdAlreadyExists(request.externalId or "") from None
         assert row is not None
         return project_body(row, next_month_start())
 
     async def delete(self, principal: Principal, project_id: str) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.fast_transaction() as conn:
             projects = ProjectRepository(conn)
             project_type = await projects.get_type(principal.platform_id, project_id, lock="delete")
             if project_type is None:
