@@ -36,6 +36,7 @@ from app.projects import repository as projects
 from app.projects.schemas import ColorName, project_body
 from app.projects.service import next_month_start
 from app.serialization import json_bytes
+from app.services import PROJECT_READS
 
 PLATFORM_ID = os.environ.get("BENCH_PLATFORM_ID", "")
 SPREAD_PLATFORM_IDS = [p for p in os.environ.get("BENCH_SPREAD_PLATFORM_IDS", "").split(",") if p]
@@ -89,7 +90,7 @@ async def read_row(row_id: str) -> Response:
 @app.get("/projects/{project_id}")
 async def project_by_id(project_id: str) -> Response:
     async with app.state.pool.acquire() as conn:
-        row = await conn.fetchrow(*sql(projects.GET_FULL_PROJECT, project_id=project_id, platform_id=PLATFORM_ID))
+        row = await conn.fetchrow(*sql(PROJECT_READS.by_id, project_id=project_id, platform_id=PLATFORM_ID))
     return json_response(project_body(row, next_month_start()))
 
 
@@ -134,7 +135,7 @@ async def page(conn: asyncpg.Connection, pages: PageQuery, values: dict[str, Any
 async def list_projects(limit: int = 50, cursor: str | None = None) -> Response:
     async with app.state.pool.acquire() as conn:
         rows, after, before = await page(
-            conn, projects._project_page(False, False, False), {"platform_id": PLATFORM_ID}, limit, cursor
+            conn, PROJECT_READS.pages(False, False, False), {"platform_id": PLATFORM_ID}, limit, cursor
         )
     reset = next_month_start()
     return json_response({"data": [project_body(row, reset) for row in rows], "next": after, "previous": before})
@@ -208,7 +209,7 @@ async def create_project(request: Request, spread: int = 0) -> Response:
         }
         await conn.execute(*insert_sql(projects.plan_t, plan))
         await conn.fetch(*sql(connections.PRESELECTED_IDS, platform_id=platform_id))
-        row = await conn.fetchrow(*sql(projects.GET_FULL_PROJECT, project_id=project_id, platform_id=platform_id))
+        row = await conn.fetchrow(*sql(PROJECT_READS.by_id, project_id=project_id, platform_id=platform_id))
     return json_response(project_body(row, next_month_start()), 201)
 
 

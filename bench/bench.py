@@ -188,13 +188,15 @@ async def _deep_cursor(conn: asyncpg.Connection, table: str, sort: str, owner: s
 
 async def seed(database_url: str, records: int) -> Seeded:
     from app.db import Database
-    from app.platforms.service import PlatformService
+    from app.projects.provisioning import PlatformProvisioning
 
     db = Database(database_url, pool_size=1, max_overflow=0)
     # ENTERPRISE: no team-project limit, so POST /v1/projects keeps succeeding.
-    created = await PlatformService(db).create_platform("Bench", "ENTERPRISE", api_key=BENCH_KEY)
+    created = await PlatformProvisioning(db).create_platform("Bench", "ENTERPRISE", api_key=BENCH_KEY)
     spread = [
-        await PlatformService(db).create_platform(f"Bench {i}", "ENTERPRISE", api_key=f"sk-bench-{i:02d}" + "s" * 38)
+        await PlatformProvisioning(db).create_platform(
+            f"Bench {i}", "ENTERPRISE", api_key=f"sk-bench-{i:02d}" + "s" * 38
+        )
         for i in range(SPREAD_PLATFORMS)
     ]
     await db.dispose()
