@@ -232,6 +232,30 @@ def _project_in_platform(lock: bool) -> Select[Any]:
 
 
 GET_POPULATED_VERSION = CompiledQuery(_populated_version())
+FLOW_IN_PLATFORM = CompiledQuery(
+    select(flow_t.c.id).where(flow_t.c.id == bindparam("flow_id"), _in_platform(bindparam("platform_id")))
+)
+FLOW_EXISTS = CompiledQuery(select(flow_t.c.id).where(flow_t.c.id == bindparam("flow_id")))
+
+
+def _versions_page() -> PageQuery:
+    v = version_t.c
+    query = select(
+        v.id,
+        v.created,
+        iso_text(v.created).label("created_iso"),
+        iso_text(v.updated).label("updated_iso"),
+        v.flow_id,
+        v.display_name,
+        v.valid,
+        v.state,
+        v.updated_by,
+        v.schema_version,
+    ).where(v.flow_id == bindparam("flow_id"))
+    return PageQuery(query, created=v.created, id_=v.id)
+
+
+VERSIONS_PAGE = _versions_page()
 USER_IN_PLATFORM = CompiledQuery(
     select(user_t.c.id)
     .where(user_t.c.id == bindparam("user_id"), user_t.c.platform_id == bindparam("platform_id"))
@@ -293,27 +317,13 @@ class FlowRepository:
         )
 
     async def in_platform(self, platform_id: str, flow_id: str) -> bool:
-        query = select(flow_t.c.id).where(flow_t.c.id == flow_id, _in_platform(platform_id))
-        return await self.conn.scalar(query) is not None
+        return await FLOW_IN_PLATFORM.fetchval(self.conn, flow_id=flow_id, platform_id=platform_id) is not None
 
     async def versions_page(self, flow_id: str, *, limit: int, cursor: Cursor | None) -> Page:
-        v = version_t.c
-        query = select(
-            v.id,
-            v.created,
-            iso_text(v.created).label("created_iso"),
-            iso_text(v.updated).label("updated_iso"),
-            v.flow_id,
-            v.display_name,
-            v.valid,
-            v.state,
-            v.updated_by,
-            v.schema_version,
-        ).where(v.flow_id == flow_id)
-        return await paginate(self.conn, query, created=v.created, id_=v.id, limit=limit, cursor=cursor)
+        return await fetch_page(self.conn, VERSIONS_PAGE, {"flow_id": flow_id}, limit=limit, cursor=cursor)
 
     async def exists_on_any_platform(self, flow_id: str) -> bool:
-        return await self.conn.scalar(select(flow_t.c.id).where(flow_t.c.id == flow_id)) is not None
+        return await FLOW_EXISTS.fetchval(self.conn, flow_id=flow_id) is not None
 
     async def count(self, project_id: str, folder_id: str | None) -> int:
         by_folder = None if folder_id is None else "NULL" if folder_id == "NULL" else "id"

@@ -89,7 +89,7 @@ class FlowService:
             async with self.db.fast_read() as fast:
                 record = await fetch_populated_flow(fast, principal.platform_id, flow_id)
             if record is None:
-                async with self.db.read() as conn:
+                async with self.db.fast_read() as conn:
                     raise await _missing(FlowRepository(conn), flow_id)
             return populated_flow_body(record)
         async with self.db.fast_read() as conn:
@@ -107,7 +107,7 @@ class FlowService:
         """The flow's versions, newest first, without their step trees (the real server's
         FlowVersionMetadata; an API key is no user, so `updatedByUser` is null)."""
         position = decode_cursor(cursor)
-        async with self.db.read() as conn:
+        async with self.db.fast_read() as conn:
             flows = FlowRepository(conn)
             if not await flows.in_platform(principal.platform_id, flow_id):
                 raise await _missing(flows, flow_id)

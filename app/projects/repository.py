@@ -148,6 +148,7 @@ COUNT_TEAM_PROJECTS = CompiledQuery(
     .select_from(project_t)
     .where(project_t.c.platform_id == bindparam("platform_id"), project_t.c.type == "TEAM")
 )
+PROJECT_EXISTS = CompiledQuery(select(project_t.c.id).where(project_t.c.id == bindparam("project_id")))
 DELETE_PROJECT = CompiledQuery(delete(project_t).where(project_t.c.id == bindparam("project_id")))
 
 
@@ -167,7 +168,7 @@ class ProjectRepository:
             raise
 
     async def exists_on_any_platform(self, project_id: str) -> bool:
-        return await self.conn.scalar(select(project_t.c.id).where(project_t.c.id == project_id)) is not None
+        return await PROJECT_EXISTS.fetchval(self.conn, project_id=project_id) is not None
 
     async def get_type(
         self, platform_id: str, project_id: str, *, lock: Literal["update", "delete"] | None = None

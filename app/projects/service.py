@@ -116,7 +116,7 @@ class ProjectService:
         async with self.db.fast_read() as conn:
             row = await self.reads.fetch(conn, principal.platform_id, project_id)
         if row is None:
-            async with self.db.read() as conn:
+            async with self.db.fast_read() as conn:
                 raise await _missing(ProjectRepository(conn), project_id)
         return project_body(row, next_month_start())
 
