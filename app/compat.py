@@ -31,6 +31,7 @@ from app.errors import (
     OfAnotherPlatform,
     PrincipalNotAllowed,
     ProjectNotFound,
+    RouteNotFound,
     ValidationFailed,
 )
 from app.pagination import Cursor, InvalidCursor
@@ -62,6 +63,8 @@ SERVER_STATUS: Mapping[str, int] = {
 # they keep their status in both modes.
 OWN_CODES = frozenset({"SERVICE_UNAVAILABLE", "INTERNAL_ERROR"})
 
+# The real server's message when an API key reaches another platform's project.
+FOREIGN_PROJECT_MESSAGE = "Service is not allowed to access this project"
 # The message the real server's access-token check gives a bearer token that is no API key.
 INVALID_BEARER_TOKEN_MESSAGE = "invalid access token or session expired"
 
@@ -94,10 +97,20 @@ class CompatPolicy:
     def render(self, error: ActivepiecesError) -> Answer:
         if not self.is_server:
             return Answer(error.status_code, error.body())
+        if isinstance(error, RouteNotFound):
+            # No route: Fastify's own 404 (no ActivepiecesError is involved there).
+            message = error.params.get("message", "")
+            return Answer(404, {"message": message, "error": "Not Found", "statusCode": 404})
         code, params = error.code, error.params
         if isinstance(error, OfAnotherPlatform):
-            # The real server checks access to the entity's project before looking it up.
-            code, params = "AUTHORIZATION", {}
+            # The real server checks a service's access to the entity's project before looking it
+            # up (rbac-service: "Service is not allowed to access this project", with the project
+            # and the caller's platform). A flow's project is another platform's id: not named.
+            code = "AUTHORIZATION"
+            params = {"message": FOREIGN_PROJECT_MESSAGE}
+            if error.named_project_id is not None:
+                params["projectId"] = error.named_project_id
+            params["platformId"] = error.caller_platform_id
         elif isinstance(error, NotAnApiKey):
             code, params = "INVALID_BEARER_TOKEN", {"message": INVALID_BEARER_TOKEN_MESSAGE}
         if code in OWN_CODES:
@@ -134,6 +147,11 @@ class CompatPolicy:
             "Bad Request",
             "Body is not valid JSON but content-type is set to 'application/json'",
         )
+
+    def body_too_large(self, documented: Mapping[str, Any]) -> Answer:
+        if not self.is_server:
+            return Answer(413, dict(documented))
+        return fastify_error(413, "FST_ERR_CTP_BODY_TOO_LARGE", "Payload Too Large", "Request body is too large")
 
     # --- decisions that are not about an error's shape
 

@@ -126,12 +126,20 @@ class FlowExternalIdAlreadyExists(ActivepiecesError):
 
 
 class OfAnotherPlatform:
-    """Marker: the entity exists, but on another platform. Documented: indistinguishable from a
-    missing one (404); the real server checks access first and answers 403 AUTHORIZATION."""
+    """Mixin: the entity exists, but on another platform than the caller's. Documented: as a missing
+    one (404); the real server checks the caller's access to the entity's project first and answers
+    403 AUTHORIZATION, naming the caller's platform and (for a project route) the project."""
+
+    caller_platform_id: str = ""
+    # The project id the answer may name: only one the caller sent itself.
+    named_project_id: str | None = None
 
 
 class ProjectOfAnotherPlatform(ProjectNotFound, OfAnotherPlatform):
-    pass
+    def __init__(self, project_id: str, caller_platform_id: str) -> None:
+        super().__init__(project_id)
+        self.caller_platform_id = caller_platform_id
+        self.named_project_id = project_id
 
 
 class FlowNotFound(EntityNotFound):
@@ -140,7 +148,9 @@ class FlowNotFound(EntityNotFound):
 
 
 class FlowOfAnotherPlatform(FlowNotFound, OfAnotherPlatform):
-    pass
+    def __init__(self, flow_id: str, caller_platform_id: str) -> None:
+        super().__init__(flow_id)
+        self.caller_platform_id = caller_platform_id
 
 
 class NotAnApiKey(AuthenticationFailed):

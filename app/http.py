@@ -214,7 +214,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             return error_response(RouteNotFound(request.method, request.url.path), policy)
         if exc.status_code == 413:
-            return ApJSONResponse(_TOO_LARGE, status_code=413)
+            return answer(policy.body_too_large(_TOO_LARGE))
         if exc.status_code == 400:
             # The body could not be parsed at all (e.g. nested deeper than the JSON parser goes).
             return answer(policy.invalid_json())
@@ -234,8 +234,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc, compat_of(request.app))
 
     @app.exception_handler(RequestBodyTooLarge)
-    async def _too_large(_: Request, exc: Exception) -> Response:
-        return ApJSONResponse(_TOO_LARGE, status_code=413)
+    async def _too_large(request: Request, exc: Exception) -> Response:
+        return answer(compat_of(request.app).body_too_large(_TOO_LARGE))
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> Response:
@@ -370,7 +370,8 @@ class EdgeMiddleware:
                     return
             if self.max_body_bytes is not None and body_size > self.max_body_bytes:
                 # Refused before a byte of it is read.
-                await ApJSONResponse(_TOO_LARGE, status_code=413)(scope, receive, send_with_id)
+                too_large = compat_of(scope["app"]).body_too_large(_TOO_LARGE)
+                await answer(too_large)(scope, receive, send_with_id)
                 return
             if needs_api_key(scope["path"]):
                 try:

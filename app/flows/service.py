@@ -62,11 +62,11 @@ def flow_not_found(flow_id: str) -> EntityNotFound:
     return FlowNotFound(flow_id)
 
 
-async def _missing(flows: FlowRepository, flow_id: str) -> EntityNotFound:
+async def _missing(flows: FlowRepository, flow_id: str, principal: Principal) -> EntityNotFound:
     """The error for a flow the caller's platform does not have: another platform's flow is a typed
     case of its own (the documented answer is 404 for both; the real server's is not)."""
     if await flows.exists_on_any_platform(flow_id):
-        return FlowOfAnotherPlatform(flow_id)
+        return FlowOfAnotherPlatform(flow_id, principal.platform_id)
     return FlowNotFound(flow_id)
 
 
@@ -90,7 +90,7 @@ class FlowService:
                 record = await fetch_populated_flow(fast, principal.platform_id, flow_id)
             if record is None:
                 async with self.db.fast_read() as conn:
-                    raise await _missing(FlowRepository(conn), flow_id)
+                    raise await _missing(FlowRepository(conn), flow_id, principal)
             return populated_flow_body(record)
         async with self.db.fast_read() as conn:
             flows = FlowRepository(conn)
@@ -98,7 +98,7 @@ class FlowService:
             if row is None:
                 if await flows.get_populated(principal.platform_id, flow_id) is not None:
                     raise version_not_found(flow_id, version_id)
-                raise await _missing(flows, flow_id)
+                raise await _missing(flows, flow_id, principal)
         return populated_flow_body(row)
 
     async def list_versions(
@@ -110,7 +110,7 @@ class FlowService:
         async with self.db.fast_read() as conn:
             flows = FlowRepository(conn)
             if not await flows.in_platform(principal.platform_id, flow_id):
-                raise await _missing(flows, flow_id)
+                raise await _missing(flows, flow_id, principal)
             page = await flows.versions_page(flow_id, limit=limit, cursor=position)
         return page.to_body(version_metadata_body)
 
@@ -223,7 +223,7 @@ class FlowService:
         async with self.db.fast_transaction() as conn:
             flows = FlowRepository(conn)
             if await flows.lock(principal.platform_id, flow_id) is None:
-                raise await _missing(flows, flow_id)
+                raise await _missing(flows, flow_id, principal)
             await flows.delete_flow(flow_id)  # versions go by ON DELETE CASCADE
 
     async def apply(self, principal: Principal, flow_id: str, operation: Any) -> dict[str, Any]:
@@ -231,7 +231,7 @@ class FlowService:
             flows = FlowRepository(conn)
             flow = await flows.lock(principal.platform_id, flow_id)
             if flow is None:
-                raise await _missing(flows, flow_id)
+                raise await _missing(flows, flow_id, principal)
             if operation.type in FLOW_LEVEL_OPERATIONS:
                 await self._apply_to_flow(flows, principal, flow, operation.type, operation.request)
             else:

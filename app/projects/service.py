@@ -98,11 +98,11 @@ class ConnectionLinks(Protocol):
     ) -> None: ...
 
 
-async def _missing(projects: ProjectRepository, project_id: str) -> ProjectNotFound:
+async def _missing(projects: ProjectRepository, project_id: str, principal: Principal) -> ProjectNotFound:
     """The error for a project the caller's platform does not have: another platform's project is a
     typed case of its own (the documented answer is 404 for both; the real server's is not)."""
     if await projects.exists_on_any_platform(project_id):
-        return ProjectOfAnotherPlatform(project_id)
+        return ProjectOfAnotherPlatform(project_id, principal.platform_id)
     return ProjectNotFound(project_id)
 
 
@@ -117,7 +117,7 @@ class ProjectService:
             row = await self.reads.fetch(conn, principal.platform_id, project_id)
         if row is None:
             async with self.db.fast_read() as conn:
-                raise await _missing(ProjectRepository(conn), project_id)
+                raise await _missing(ProjectRepository(conn), project_id, principal)
         return project_body(row, next_month_start())
 
     async def list(
@@ -177,7 +177,7 @@ class ProjectService:
                 projects = ProjectRepository(conn)
                 project_type = await projects.get_type(principal.platform_id, project_id, lock="update")
                 if project_type is None:
-                    raise await _missing(projects, project_id)
+                    raise await _missing(projects, project_id, principal)
                 values: dict[str, Any] = {}
                 # As the real server: a PERSONAL project keeps its name and icon.
                 if request.displayName is not None and project_type == "TEAM":
@@ -218,7 +218,7 @@ class ProjectService:
             projects = ProjectRepository(conn)
             project_type = await projects.get_type(principal.platform_id, project_id, lock="delete")
             if project_type is None:
-                raise await _missing(projects, project_id)
+                raise await _missing(projects, project_id, principal)
             if project_type == "PERSONAL":
                 raise ValidationFailed("Personal projects cannot be deleted")
             # Flows, versions, connection links and members go by ON DELETE CASCADE, atomically.

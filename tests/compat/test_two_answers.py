@@ -96,7 +96,14 @@ async def test_another_platforms_project_is_403_on_get_and_update(make_tenant: T
         await stranger.client.post(f"/v1/projects/{project_id}", json={"displayName": "Mine"}),
     ):
         assert response.status_code == 403
-        assert response.json() == {"code": "AUTHORIZATION", "params": {}}
+        assert response.json() == {
+            "code": "AUTHORIZATION",
+            "params": {
+                "message": "Service is not allowed to access this project",
+                "projectId": project_id,
+                "platformId": stranger.platform_id,
+            },
+        }
 
 
 async def test_another_platforms_flow_is_403_on_get_update_and_delete(make_tenant: TenantFactory) -> None:
@@ -113,7 +120,10 @@ async def test_another_platforms_flow_is_403_on_get_update_and_delete(make_tenan
         await stranger.client.delete(f"/v1/flows/{flow_id}"),
     ):
         assert response.status_code == 403
-        assert response.json() == {"code": "AUTHORIZATION", "params": {}}
+        assert response.json() == {
+            "code": "AUTHORIZATION",
+            "params": {"message": "Service is not allowed to access this project", "platformId": stranger.platform_id},
+        }
     assert (await owner.client.get(f"/v1/flows/{flow_id}")).json()["version"]["displayName"] == "F"
 
 
@@ -163,4 +173,27 @@ async def test_flow_versions_refuse_an_api_key(tenant: Tenant) -> None:
     assert response.json() == {
         "code": "AUTHORIZATION",
         "params": {"message": "principal is not allowed for this route"},
+    }
+
+
+async def test_an_unknown_route_is_fastifys_404(tenant: Tenant) -> None:
+    response = await tenant.client.get("/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json() == {
+        "message": "Route GET:/v1/nothing-here not found",
+        "error": "Not Found",
+        "statusCode": 404,
+    }
+
+
+async def test_a_body_over_the_limit_is_fastifys_413(tenant: Tenant) -> None:
+    response = await tenant.client.post(
+        "/v1/projects", content=b"{" + b" " * (6 * 1024 * 1024) + b"}", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json() == {
+        "statusCode": 413,
+        "code": "FST_ERR_CTP_BODY_TOO_LARGE",
+        "error": "Payload Too Large",
+        "message": "Request body is too large",
     }

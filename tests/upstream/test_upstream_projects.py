@@ -50,7 +50,14 @@ async def test_it_should_not_update_project_if_api_key_is_not_platform_owner(mak
         f"/v1/projects/{project['id']}", json={"displayName": "Taken", "notifyStatus": "NEVER"}
     )
     assert response.status_code == 403
-    assert response.json() == {"code": "AUTHORIZATION", "params": {}}
+    assert response.json() == {
+        "code": "AUTHORIZATION",
+        "params": {
+            "message": "Service is not allowed to access this project",
+            "projectId": project["id"],
+            "platformId": stranger.platform_id,
+        },
+    }
     unchanged = await owner.client.get(f"/v1/projects/{project['id']}")
     assert unchanged.json()["displayName"] == "Owned"
 
