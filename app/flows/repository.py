@@ -236,6 +236,7 @@ FLOW_IN_PLATFORM = CompiledQuery(
     select(flow_t.c.id).where(flow_t.c.id == bindparam("flow_id"), _in_platform(bindparam("platform_id")))
 )
 FLOW_EXISTS = CompiledQuery(select(flow_t.c.id).where(flow_t.c.id == bindparam("flow_id")))
+PROJECT_EXISTS = CompiledQuery(select(project_t.c.id).where(project_t.c.id == bindparam("project_id")))
 
 
 def _versions_page() -> PageQuery:
@@ -321,6 +322,9 @@ class FlowRepository:
 
     async def versions_page(self, flow_id: str, *, limit: int, cursor: Cursor | None) -> Page:
         return await fetch_page(self.conn, VERSIONS_PAGE, {"flow_id": flow_id}, limit=limit, cursor=cursor)
+
+    async def project_exists_on_any_platform(self, project_id: str) -> bool:
+        return await PROJECT_EXISTS.fetchval(self.conn, project_id=project_id) is not None
 
     async def exists_on_any_platform(self, flow_id: str) -> bool:
         return await FLOW_EXISTS.fetchval(self.conn, flow_id=flow_id) is not None

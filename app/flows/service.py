@@ -18,6 +18,7 @@ from app.errors import (
     FlowOperationInvalid,
     PieceNotFound,
     ProjectNotFound,
+    ProjectOfAnotherPlatform,
 )
 from app.flows import steps
 from app.flows.repository import (
@@ -60,6 +61,13 @@ PIECE_CHECKED_OPERATIONS = {"ADD_ACTION", "UPDATE_ACTION", "UPDATE_TRIGGER", "IM
 
 def flow_not_found(flow_id: str) -> EntityNotFound:
     return FlowNotFound(flow_id)
+
+
+async def _missing_project(flows: FlowRepository, project_id: str, principal: Principal) -> ProjectNotFound:
+    """A project the caller named (in the query or the body) that its platform does not have."""
+    if await flows.project_exists_on_any_platform(project_id):
+        return ProjectOfAnotherPlatform(project_id, principal.platform_id)
+    return ProjectNotFound(project_id)
 
 
 async def _missing(flows: FlowRepository, flow_id: str, principal: Principal) -> EntityNotFound:
@@ -151,7 +159,7 @@ class FlowService:
         position = decode_cursor(cursor)
         async with self.db.fast_read() as conn:
             if not await fetch_project_in_platform(conn, principal.platform_id, project_id):
-                raise ProjectNotFound(project_id)
+                raise await _missing_project(FlowRepository(conn), project_id, principal)
             page = await fetch_flow_page(
                 conn,
                 project_id,
@@ -170,7 +178,7 @@ class FlowService:
         async with self.db.fast_read() as conn:
             flows = FlowRepository(conn)
             if not await flows.project_in_platform(principal.platform_id, project_id, lock=False):
-                raise ProjectNotFound(project_id)
+                raise await _missing_project(flows, project_id, principal)
             return await flows.count(project_id, folder_id)
 
     # --- writes
@@ -180,7 +188,7 @@ class FlowService:
         async with self.db.fast_transaction() as conn:
             flows = FlowRepository(conn)
             if not await flows.project_in_platform(principal.platform_id, request.projectId, lock=True):
-                raise ProjectNotFound(request.projectId)
+                raise await _missing_project(flows, request.projectId, principal)
             folder_id = await self._resolve_folder(flows, request.projectId, request.folderId, request.folderName)
             try:
                 await flows.insert_flow(

@@ -197,3 +197,23 @@ async def test_a_body_over_the_limit_is_fastifys_413(tenant: Tenant) -> None:
         "error": "Payload Too Large",
         "message": "Request body is too large",
     }
+
+
+async def test_another_platforms_project_named_by_a_flow_request_is_403(make_tenant: TenantFactory) -> None:
+    owner, stranger = await make_tenant(), await make_tenant()
+    project_id = await personal_project_id(owner)
+    forbidden = {
+        "code": "AUTHORIZATION",
+        "params": {
+            "message": "Service is not allowed to access this project",
+            "projectId": project_id,
+            "platformId": stranger.platform_id,
+        },
+    }
+    for response in (
+        await stranger.client.get("/v1/flows", params={"projectId": project_id}),
+        await stranger.client.get("/v1/flows/count", params={"projectId": project_id}),
+        await stranger.client.post("/v1/flows", json={"displayName": "F", "projectId": project_id}),
+    ):
+        assert (response.status_code, response.json()) == (403, forbidden)
+    assert (await owner.client.get("/v1/flows", params={"projectId": project_id})).json()["data"] == []
