@@ -129,10 +129,12 @@ class CompatPolicy:
         the documented answer's message."""
         if not self.is_server:
             return self.render(ValidationFailed(documented))
-        failing = _first_failing_part(errors)
-        if any(tuple(e.get("loc", ()))[:1] == ("path",) for e in failing):
-            # The real server does not pattern-check ids: a malformed one is simply not found.
-            return self.render(_not_found_for(path, failing))
+        # The real server does not pattern-check ids: a malformed one passes validation (the
+        # body and query are still checked) and is then simply not found.
+        shape_errors = [e for e in errors if tuple(e.get("loc", ()))[:1] != ("path",)]
+        if not shape_errors:
+            return self.render(_not_found_for(path, errors))
+        failing = _first_failing_part(shape_errors)
         if any(e.get("type") == "json_invalid" for e in failing):
             return self.invalid_json()
         message = ", ".join(_zod_issue(error, route) for error in failing)

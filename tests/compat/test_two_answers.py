@@ -217,3 +217,10 @@ async def test_another_platforms_project_named_by_a_flow_request_is_403(make_ten
     ):
         assert (response.status_code, response.json()) == (403, forbidden)
     assert (await owner.client.get("/v1/flows", params={"projectId": project_id})).json()["data"] == []
+
+
+async def test_a_malformed_id_with_a_bad_body_is_the_bodys_400(tenant: Tenant) -> None:
+    # Fastify validates params (any string), then the body: the body's failure is what is answered.
+    response = await tenant.client.post("/v1/projects/platforms", json={"displayName": 5})
+    assert response.status_code == 400
+    assert response.json()["message"] == "body/displayName Invalid input: expected string, received number"
