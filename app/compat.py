@@ -137,7 +137,12 @@ class CompatPolicy:
         failing = _first_failing_part(shape_errors)
         if any(e.get("type") == "json_invalid" for e in failing):
             return self.invalid_json()
-        message = ", ".join(_zod_issue(error, route) for error in failing)
+        if tuple(failing[0].get("loc", ()))[:1] == ("body",) and _body_is_union(route):
+            # The real body schema is a z.union (connection upserts, flow operations): when no
+            # member fits, zod reports the union itself, whatever was wrong inside.
+            message = "body/ Invalid input"
+        else:
+            message = ", ".join(_zod_issue(error, route) for error in failing)
         return fastify_error(400, "FST_ERR_VALIDATION", "Bad Request", message)
 
     def invalid_json(self) -> Answer:
@@ -257,7 +262,13 @@ def _zod_issue(error: Mapping[str, Any], route: Any) -> str:
     if kind == "missing":
         if loc == ("body",):
             return f"{where} Invalid input: expected object, received null"
-        expected = _expected_type(route, loc) or "string"
+        expected = _expected_type(route, loc)
+        if expected is None:
+            return f"{where} Invalid input"
+        if expected.startswith("one of "):
+            return f"{where} Invalid option: expected {expected}"
+        if expected.startswith('"'):
+            return f"{where} Invalid input: expected {expected}"
         return f"{where} Invalid input: expected {expected}, received undefined"
     if kind in ("string_type", "string_sub_type"):
         return f"{where} Invalid input: expected string, received {got}"
@@ -309,11 +320,21 @@ def _zod_issue(error: Mapping[str, Any], route: Any) -> str:
 # --- the type zod would name for a missing field: read from the route's own models
 
 
+def _body_annotation(route: Any) -> Any:
+    body_field = getattr(route, "body_field", None)
+    return getattr(getattr(body_field, "field_info", None), "annotation", None)
+
+
+def _body_is_union(route: Any) -> bool:
+    return typing.get_origin(_unwrap(_body_annotation(route))) in (typing.Union, types.UnionType)
+
+
 def _expected_type(route: Any, loc: Sequence[Any]) -> str | None:
+    """zod's name for the type a missing field should have ("string", "array", `one of "A"|"B"`),
+    read from the route's body model; None where zod names none (a union)."""
     if route is None or not loc or loc[0] != "body":
         return None
-    body_field = getattr(route, "body_field", None)
-    annotation = getattr(getattr(body_field, "field_info", None), "annotation", None)
+    annotation = _body_annotation(route)
     for part in loc[1:]:
         annotation = _field_annotation(annotation, str(part))
         if annotation is None:
@@ -323,10 +344,24 @@ def _expected_type(route: Any, loc: Sequence[Any]) -> str | None:
 
 def _field_annotation(annotation: Any, name: str) -> Any:
     annotation = _unwrap(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and _UNION_TAG.match(name):
+        # pydantic names a discriminated union's member by its tag: follow that member.
+        return next((member for member in typing.get_args(annotation) if _has_tag(member, name)), None)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         field = annotation.model_fields.get(name)
         return field.annotation if field is not None else None
     return None
+
+
+def _has_tag(member: Any, tag: str) -> bool:
+    member = _unwrap(member)
+    if not (isinstance(member, type) and issubclass(member, BaseModel)):
+        return False
+    field = member.model_fields.get("type")
+    if field is None:
+        return False
+    values = typing.get_args(_unwrap(field.annotation))
+    return tag in [getattr(value, "value", value) for value in values]
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -354,10 +389,13 @@ def _zod_type_name(annotation: Any) -> str | None:
     if origin in (dict, Mapping):
         return "record"
     if origin is typing.Literal:
-        return None
+        values = typing.get_args(annotation)
+        if len(values) == 1:
+            return f'"{getattr(values[0], "value", values[0])}"'
+        return "one of " + "|".join(f'"{getattr(value, "value", value)}"' for value in values)
     if isinstance(annotation, type):
         if issubclass(annotation, Enum):
-            return None
+            return "one of " + "|".join(f'"{member.value}"' for member in annotation)
         if issubclass(annotation, bool):
             return "boolean"
         if issubclass(annotation, int | float):

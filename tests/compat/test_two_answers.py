@@ -64,7 +64,12 @@ def fastify_validation(message: str) -> dict:
             "body/displayName Invalid input: expected string, received number, "
             "body/externalId Invalid input: expected string, received number",
         ),
-        ("get", "/v1/projects?limit=0", None, "querystring/limit Too small: expected number to be >=1"),
+        (
+            "post",
+            "/v1/projects/zzzzzzzzzzzzzzzzzzzzz",
+            {"maxConcurrentJobs": 1.5},
+            "body/maxConcurrentJobs Invalid input: expected int, received number",
+        ),
         ("get", "/v1/projects?limit=abc", None, "querystring/limit Invalid input: expected number, received NaN"),
         ("get", "/v1/projects?types=X", None, 'querystring/types/0 Invalid option: expected one of "TEAM"|"PERSONAL"'),
     ],
@@ -224,3 +229,20 @@ async def test_a_malformed_id_with_a_bad_body_is_the_bodys_400(tenant: Tenant) -
     response = await tenant.client.post("/v1/projects/platforms", json={"displayName": 5})
     assert response.status_code == 400
     assert response.json()["message"] == "body/displayName Invalid input: expected string, received number"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"displayName": "c", "pieceName": "p", "scope": "PLATFORM", "type": "SECRET_TEXT"},
+        {"displayName": "c", "pieceName": "p", "projectIds": [], "type": "SECRET_TEXT", "value": {}},
+        {"displayName": "c"},
+    ],
+)
+async def test_a_union_body_fails_as_the_union(tenant: Tenant, body: dict) -> None:
+    # The real upsert body is a z.union: zod reports the union, not what is wrong inside it.
+    response = await tenant.client.post("/v1/global-connections", json=body)
+    assert response.status_code == 400
+    assert response.json() == fastify_validation("body/ Invalid input")
+    operation = await tenant.client.post("/v1/flows/zzzzzzzzzzzzzzzzzzzzz", json={"type": "CHANGE_NAME", "request": {}})
+    assert operation.json() == fastify_validation("body/ Invalid input")

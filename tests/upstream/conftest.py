@@ -24,6 +24,9 @@ async def app(database_url: str) -> AsyncIterator[object]:
             encryption_key=TEST_ENCRYPTION_KEY,
             compat="server",
             log_requests=False,
+            # A second app on the shared PostgreSQL: a small pool (the tests send one request at a time).
+            db_pool_size=2,
+            db_max_overflow=2,
         )
     )
     async with application.router.lifespan_context(application):
