@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.types import Scope
 
-from app.errors import AuthenticationFailed, NotAnApiKey
+from app.errors import AuthenticationFailed, NoCredentials, NotAnApiKey
 
 # A bearer token is printable ASCII without spaces; anything else cannot be a key.
 _TOKEN_RE = re.compile(r"^[\x21-\x7e]{1,512}$")
 API_PREFIXES = ("/v1/", "/api/v1/")
+MALFORMED_HEADER = "Authorization header must be 'Bearer <api key>'"
 PUBLIC_PATHS = frozenset(
     f"{prefix}/health{probe}" for prefix in ("/v1", "/api/v1") for probe in ("", "/live", "/ready")
 )
@@ -39,11 +40,15 @@ def hash_api_key(key: str) -> str:
 
 
 def parse_bearer(header_value: str | None) -> str:
+    # The error classes say what the real server would make of each case (app/compat.py); the
+    # documented answer is the same 401 AUTHENTICATION for all of them.
     if not header_value:
-        raise AuthenticationFailed("Authorization header is missing")
+        raise NoCredentials("Authorization header is missing")
     scheme, _, token = header_value.partition(" ")
-    if scheme.lower() != "bearer" or not _TOKEN_RE.match(token):
-        raise AuthenticationFailed("Authorization header must be 'Bearer <api key>'")
+    if scheme.lower() != "bearer":
+        raise NoCredentials(MALFORMED_HEADER)
+    if not _TOKEN_RE.match(token):
+        raise AuthenticationFailed(MALFORMED_HEADER) if token.startswith("sk-") else NotAnApiKey(MALFORMED_HEADER)
     return token
 
 

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from app.errors import (
     ActivepiecesError,
     EntityNotFound,
+    NoCredentials,
     NotAnApiKey,
     OfAnotherPlatform,
     PrincipalNotAllowed,
@@ -65,6 +66,9 @@ OWN_CODES = frozenset({"SERVICE_UNAVAILABLE", "INTERNAL_ERROR"})
 
 # The real server's message when an API key reaches another platform's project.
 FOREIGN_PROJECT_MESSAGE = "Service is not allowed to access this project"
+# The real server's refusal of a principal a route does not take (an anonymous one, an API key on
+# a users-only route).
+PRINCIPAL_NOT_ALLOWED_MESSAGE = "principal is not allowed for this route"
 # The message the real server's access-token check gives a bearer token that is no API key.
 INVALID_BEARER_TOKEN_MESSAGE = "invalid access token or session expired"
 
@@ -113,6 +117,8 @@ class CompatPolicy:
             params["platformId"] = error.caller_platform_id
         elif isinstance(error, NotAnApiKey):
             code, params = "INVALID_BEARER_TOKEN", {"message": INVALID_BEARER_TOKEN_MESSAGE}
+        elif isinstance(error, NoCredentials | PrincipalNotAllowed):
+            code, params = "AUTHORIZATION", {"message": PRINCIPAL_NOT_ALLOWED_MESSAGE}
         if code in OWN_CODES:
             status = error.status_code
         else:

@@ -157,8 +157,13 @@ class NotAnApiKey(AuthenticationFailed):
     """A bearer token without the API keys' `sk-` prefix. Documented: 401 AUTHENTICATION; the real
     server takes it for a user's access token and answers 401 INVALID_BEARER_TOKEN."""
 
-    def __init__(self) -> None:
-        super().__init__("invalid api key")
+    def __init__(self, message: str = "invalid api key") -> None:
+        super().__init__(message)
+
+
+class NoCredentials(AuthenticationFailed):
+    """No bearer token at all (no header, another scheme). Documented: 401 AUTHENTICATION; the real
+    server makes the caller an anonymous principal, which its routes refuse with 403 AUTHORIZATION."""
 
 
 class PrincipalNotAllowed(PermissionDenied):

@@ -246,3 +246,23 @@ async def test_a_union_body_fails_as_the_union(tenant: Tenant, body: dict) -> No
     assert response.json() == fastify_validation("body/ Invalid input")
     operation = await tenant.client.post("/v1/flows/zzzzzzzzzzzzzzzzzzzzz", json={"type": "CHANGE_NAME", "request": {}})
     assert operation.json() == fastify_validation("body/ Invalid input")
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": ""}])
+async def test_no_bearer_token_is_an_anonymous_principal_refused_with_403(
+    anonymous: httpx.AsyncClient, headers: dict
+) -> None:
+    # The real server authenticates a request without a bearer token as an anonymous principal,
+    # which every route of this API refuses (authorize.ts: assertPrinicpalIsOneOf).
+    response = await anonymous.get("/v1/projects", headers=headers)
+    assert response.status_code == 403
+    assert response.json() == {
+        "code": "AUTHORIZATION",
+        "params": {"message": "principal is not allowed for this route"},
+    }
+
+
+async def test_a_malformed_bearer_token_is_invalid_bearer_token(anonymous: httpx.AsyncClient) -> None:
+    response = await anonymous.get("/v1/projects", headers={"Authorization": "Bearer two words"})
+    assert response.status_code == 401
+    assert response.json()["code"] == "INVALID_BEARER_TOKEN"
