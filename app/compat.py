@@ -129,12 +129,28 @@ class CompatPolicy:
     # --- requests that do not fit their route's schema
 
     def invalid_request(
-        self, errors: Sequence[Mapping[str, Any]], *, path: str, route: Any = None, documented: str
+        self,
+        errors: Sequence[Mapping[str, Any]],
+        *,
+        path: str,
+        route: Any = None,
+        documented: str,
+        content_type: str = "",
+        body_size: int | None = None,
     ) -> Answer:
         """A request-shape failure (pydantic's errors for body, query and path); `documented` is
-        the documented answer's message."""
+        the documented answer's message; `content_type` and `body_size` tell what Fastify's
+        content-type parsers would have made of a body that did not arrive as JSON."""
         if not self.is_server:
             return self.render(ValidationFailed(documented))
+        # A body that did not arrive as JSON reaches pydantic as nothing, or as the raw bytes.
+        if any(
+            tuple(e.get("loc", ())) == ("body",) and (e.get("type") == "missing" or isinstance(e.get("input"), bytes))
+            for e in errors
+        ):
+            unparsed = _unparsed_body(content_type, body_size)
+            if unparsed is not None:
+                return unparsed
         # The real server does not pattern-check ids: a malformed one passes validation (the
         # body and query are still checked) and is then simply not found.
         shape_errors = [e for e in errors if tuple(e.get("loc", ()))[:1] != ("path",)]
@@ -187,6 +203,27 @@ class CompatPolicy:
 
 
 DOCS_POLICY = CompatPolicy(CompatMode.DOCS)
+
+
+def _unparsed_body(content_type: str, body_size: int | None) -> Answer | None:
+    """Fastify's answer for a body its parsers refuse or read as no object, before validation:
+    an empty JSON body, a type it has no parser for; text/plain is read as a string."""
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json" and body_size == 0:
+        return fastify_error(
+            400,
+            "FST_ERR_CTP_EMPTY_JSON_BODY",
+            "Bad Request",
+            "Body cannot be empty when content-type is set to 'application/json'",
+        )
+    if media == "text/plain":
+        return fastify_error(
+            400, "FST_ERR_VALIDATION", "Bad Request", "body/ Invalid input: expected object, received string"
+        )
+    # The real server also parses urlencoded and multipart bodies; any other type has no parser.
+    if media and media not in ("application/json", "application/x-www-form-urlencoded", "multipart/form-data"):
+        return fastify_error(415, "FST_ERR_CTP_INVALID_MEDIA_TYPE", "Unsupported Media Type", "Unsupported Media Type")
+    return None
 
 
 def fastify_error(status: int, code: str, error: str, message: str) -> Answer:

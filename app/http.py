@@ -198,11 +198,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        length = request.headers.get("content-length", "")
         result = compat_of(request.app).invalid_request(
             list(exc.errors()),
             path=request.url.path,
             route=request.scope.get("route"),
             documented=validation_message(exc),
+            content_type=request.headers.get("content-type", ""),
+            body_size=int(length) if length.isdigit() else None,
         )
         return answer(result)
 

@@ -266,3 +266,32 @@ async def test_a_malformed_bearer_token_is_invalid_bearer_token(anonymous: httpx
     response = await anonymous.get("/v1/projects", headers={"Authorization": "Bearer two words"})
     assert response.status_code == 401
     assert response.json()["code"] == "INVALID_BEARER_TOKEN"
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "code", "message"),
+    [
+        (
+            b"",
+            "application/json",
+            400,
+            "FST_ERR_CTP_EMPTY_JSON_BODY",
+            "Body cannot be empty when content-type is set to 'application/json'",
+        ),
+        (
+            b'{"displayName": "x"}',
+            "text/plain",
+            400,
+            "FST_ERR_VALIDATION",
+            "body/ Invalid input: expected object, received string",
+        ),
+        (b"<project/>", "application/xml", 415, "FST_ERR_CTP_INVALID_MEDIA_TYPE", "Unsupported Media Type"),
+    ],
+)
+async def test_bodies_fastify_cannot_parse_as_json(
+    tenant: Tenant, content: bytes, content_type: str, status: int, code: str, message: str
+) -> None:
+    response = await tenant.client.post("/v1/projects", content=content, headers={"Content-Type": content_type})
+    assert response.status_code == status
+    error = {400: "Bad Request", 415: "Unsupported Media Type"}[status]
+    assert response.json() == {"statusCode": status, "code": code, "error": error, "message": message}
