@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth import authenticate, needs_api_key
+from app.auth import API_PREFIXES, authenticate, needs_api_key
 from app.compat import DOCS_POLICY, Answer, CompatPolicy
 from app.db import is_bad_input_error, is_unavailable_error
 from app.errors import ActivepiecesError, RouteNotFound, ServiceUnavailable, ValidationFailed
@@ -88,6 +88,12 @@ class ApJSONResponse(JSONResponse):
 def compat_of(app: Any) -> CompatPolicy:
     """The app's answers policy (documented or real server's; see app/compat.py)."""
     return getattr(app.state, "compat", DOCS_POLICY)
+
+
+def policy_for(request: Request) -> CompatPolicy:
+    """The policy for this request's answer: the app's for the Activepieces API; the admin API and
+    anything else of this server's own have no real-server counterpart and keep their answers."""
+    return compat_of(request.app) if request.url.path.startswith(API_PREFIXES) else DOCS_POLICY
 
 
 def answer(result: Answer) -> Response:
@@ -194,12 +200,12 @@ def validation_message(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ActivepiecesError)
     async def _ap_error(request: Request, exc: ActivepiecesError) -> Response:
-        return error_response(exc, compat_of(request.app))
+        return error_response(exc, policy_for(request))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         length = request.headers.get("content-length", "")
-        result = compat_of(request.app).invalid_request(
+        result = policy_for(request).invalid_request(
             list(exc.errors()),
             path=request.url.path,
             route=request.scope.get("route"),
@@ -211,7 +217,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        policy = compat_of(request.app)
+        policy = policy_for(request)
         if exc.status_code == 404:
             return error_response(RouteNotFound(request.method, request.url.path), policy)
         if exc.status_code == 405:
@@ -234,15 +240,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(asyncpg.InterfaceError)
     @app.exception_handler(OSError)
     async def _database(request: Request, exc: Exception) -> Response:
-        return error_response(exc, compat_of(request.app))
+        return error_response(exc, policy_for(request))
 
     @app.exception_handler(RequestBodyTooLarge)
     async def _too_large(request: Request, exc: Exception) -> Response:
-        return answer(compat_of(request.app).body_too_large(_TOO_LARGE))
+        return answer(policy_for(request).body_too_large(_TOO_LARGE))
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> Response:
-        return error_response(exc, compat_of(request.app))
+        return error_response(exc, policy_for(request))
 
 
 # --- request ids and one structured access-log line per request.
@@ -373,7 +379,8 @@ class EdgeMiddleware:
                     return
             if self.max_body_bytes is not None and body_size > self.max_body_bytes:
                 # Refused before a byte of it is read.
-                too_large = compat_of(scope["app"]).body_too_large(_TOO_LARGE)
+                policy = compat_of(scope["app"]) if scope["path"].startswith(API_PREFIXES) else DOCS_POLICY
+                too_large = policy.body_too_large(_TOO_LARGE)
                 await answer(too_large)(scope, receive, send_with_id)
                 return
             if needs_api_key(scope["path"]):

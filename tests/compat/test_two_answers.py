@@ -295,3 +295,11 @@ async def test_bodies_fastify_cannot_parse_as_json(
     assert response.status_code == status
     error = {400: "Bad Request", 415: "Unsupported Media Type"}[status]
     assert response.json() == {"statusCode": status, "code": code, "error": error, "message": message}
+
+
+async def test_paths_outside_the_activepieces_api_keep_their_answers(anonymous: httpx.AsyncClient) -> None:
+    # The admin API (off here: no token) and other paths of this server's own have no real-server
+    # counterpart: their answers do not change with the switch.
+    response = await anonymous.get("/admin/platforms")
+    assert response.status_code == 404
+    assert response.json()["statusCode"] == 404 and response.json()["code"] == "ENTITY_NOT_FOUND"
