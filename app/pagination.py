@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import asyncpg
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, tuple_
 
 from app.db import CompiledQuery
 from app.ids import is_valid_id
@@ -72,10 +72,18 @@ class Page:
         return {"data": [to_item(row) for row in self.rows], "next": self.next, "previous": self.previous}
 
 
+# A column of every row of a cursor's page: whether rows lie on the cursor's other side.
+BEYOND_CURSOR = "page_beyond_cursor"
+
+
 class PageQuery:
     """A list query (filtered; its values are bind parameters) compiled once into the statements of
-    keyset pagination: the first page, the page after or before a cursor, and whether rows lie
-    beyond a page. `created` is the sort timestamp, a column the rows expose under its own name."""
+    keyset pagination: the first page, and the page after or before a cursor. `created` is the sort
+    timestamp, a column the rows expose under its own name.
+
+    A cursor's page also answers, in the same statement, whether rows lie on the cursor's other
+    side: the page before the cursor's row exists if some row is at or past the cursor (nothing lies
+    between the cursor and the page's first row). One round trip per page, deep or not."""
 
     def __init__(self, query: Select[Any], *, created: ColumnElement[datetime], id_: ColumnElement[str]) -> None:
         key = tuple_(created, id_)
@@ -83,11 +91,18 @@ class PageQuery:
         limit = bindparam("page_limit", type_=Integer)
         newest_first = (created.desc(), id_.desc())
         self.sort_key = created.key
+
+        def beyond(condition: ColumnElement[bool]) -> Any:
+            # correlate(None): the same tables as the page's, but its own rows.
+            return exists(query.where(condition).correlate(None)).label(BEYOND_CURSOR)
+
         self.first = CompiledQuery(query.order_by(*newest_first).limit(limit))
-        self.after = CompiledQuery(query.where(key < at).order_by(*newest_first).limit(limit))
-        self.before = CompiledQuery(query.where(key > at).order_by(created.asc(), id_.asc()).limit(limit))
-        self.any_newer = CompiledQuery(select(exists(query.where(key > at))))
-        self.any_older = CompiledQuery(select(exists(query.where(key < at))))
+        self.after = CompiledQuery(
+            query.add_columns(beyond(key >= at)).where(key < at).order_by(*newest_first).limit(limit)
+        )
+        self.before = CompiledQuery(
+            query.add_columns(beyond(key <= at)).where(key > at).order_by(created.asc(), id_.asc()).limit(limit)
+        )
 
 
 async def fetch_page(
@@ -102,20 +117,12 @@ async def fetch_page(
         rows = await query.fetch(conn, page_limit=limit + 1, at_created=cursor.created, at_id=cursor.id, **values)
     has_more = len(rows) > limit
     rows = rows[:limit]
-
+    beyond = bool(rows) and cursor is not None and bool(rows[0][BEYOND_CURSOR])
     if cursor is not None and cursor.direction == "prev":
         rows.reverse()
-        has_previous = has_more
-        has_next = bool(rows) and await pages.any_older.fetchval(
-            conn, at_created=rows[-1][name], at_id=rows[-1]["id"], **values
-        )
+        has_next, has_previous = beyond, has_more
     else:
-        has_next = has_more
-        has_previous = (
-            cursor is not None
-            and bool(rows)
-            and await pages.any_newer.fetchval(conn, at_created=rows[0][name], at_id=rows[0]["id"], **values)
-        )
+        has_next, has_previous = has_more, beyond
 
     return Page(
         rows=rows,

@@ -30,8 +30,8 @@ from app.flows.service import LATEST_FLOW_SCHEMA_VERSION, _status_values
 from app.global_connections import repository as connections
 from app.global_connections.schemas import connection_body
 from app.ids import new_id
-from app.pagination import Cursor, PageQuery
-from app.platforms.repository import LOCK_PLATFORM
+from app.pagination import BEYOND_CURSOR, Cursor, PageQuery
+from app.platforms.repository import GET_PLATFORM
 from app.projects import repository as projects
 from app.projects.schemas import ColorName, project_body
 from app.projects.service import next_month_start
@@ -102,7 +102,7 @@ async def flow_by_id(flow_id: str) -> Response:
 
 
 async def page(conn: asyncpg.Connection, pages: PageQuery, values: dict[str, Any], limit: int, cursor: str | None):
-    """Keyset pagination as the server runs it: the same statements, on a raw connection."""
+    """Keyset pagination as the server runs it: the same statement, on a raw connection."""
     position = Cursor.decode(cursor) if cursor else None
     name = pages.sort_key
     if position is None:
@@ -114,16 +114,11 @@ async def page(conn: asyncpg.Connection, pages: PageQuery, values: dict[str, Any
         )
     has_more = len(rows) > limit
     rows = rows[:limit]
-    has_next, has_previous = has_more, False
+    beyond = bool(rows) and position is not None and rows[0][BEYOND_CURSOR]
+    has_next, has_previous = has_more, beyond
     if position is not None and position.direction == "prev":
         rows.reverse()
-        has_previous = has_more
-        if rows:
-            edge = rows[-1]
-            has_next = await conn.fetchval(*sql(pages.any_older, at_created=edge[name], at_id=edge["id"], **values))
-    elif position is not None and rows:
-        edge = rows[0]
-        has_previous = await conn.fetchval(*sql(pages.any_newer, at_created=edge[name], at_id=edge["id"], **values))
+        has_next, has_previous = beyond, has_more
     return (
         rows,
         Cursor("next", rows[-1][name], rows[-1]["id"]).encode() if has_next else None,
@@ -176,7 +171,7 @@ async def create_project(request: Request, spread: int = 0) -> Response:
     platform_id = random.choice(SPREAD_PLATFORM_IDS) if spread else PLATFORM_ID
     project_id = new_id()
     async with app.state.pool.acquire() as conn, conn.transaction():
-        platform = await conn.fetchrow(*sql(LOCK_PLATFORM, platform_id=platform_id))
+        platform = await conn.fetchrow(*sql(GET_PLATFORM, platform_id=platform_id))
         now = datetime.now(UTC)
         project = {
             "created": now,

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array_agg
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.types import String
 
-from app.db import LIKE_ESCAPE, CompiledQuery, affected_rows, compiled, escape_like, update_row
+from app.db import LIKE_ESCAPE, CompiledQuery, affected_rows, compiled, escape_like, iso_text, update_row
 from app.flows.repository import flows_using_connection
 from app.global_connections.models import AppConnection, AppConnectionProject
 from app.pagination import Cursor, Page, PageQuery, fetch_page
@@ -48,7 +48,8 @@ def _full_connection_query() -> Select[Any]:
     return select(
         c.id,
         c.created,
-        c.updated,
+        iso_text(c.created).label("created_iso"),
+        iso_text(c.updated).label("updated_iso"),
         c.platform_id,
         c.external_id,
         c.display_name,
@@ -63,10 +64,10 @@ def _full_connection_query() -> Select[Any]:
         user_t.c.email.label("owner_email"),
         user_t.c.first_name.label("owner_first_name"),
         user_t.c.last_name.label("owner_last_name"),
-        user_t.c.created.label("owner_created"),
-        user_t.c.updated.label("owner_updated"),
+        iso_text(user_t.c.created).label("owner_created_iso"),
+        iso_text(user_t.c.updated).label("owner_updated_iso"),
         user_t.c.external_id.label("owner_external_id"),
-        user_t.c.last_active_date.label("owner_last_active_date"),
+        iso_text(user_t.c.last_active_date).label("owner_last_active_date_iso"),
         user_t.c.image_url.label("owner_image_url"),
         _project_ids(c.id).label("project_ids"),
         _flow_ids(connection_t).label("flow_ids"),

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schema_types import Boolean
-from app.serialization import iso
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
@@ -230,17 +229,17 @@ def connection_body(row: Mapping[str, Any]) -> dict[str, Any]:
             "email": row["owner_email"],
             "firstName": row["owner_first_name"],
             "lastName": row["owner_last_name"],
-            "created": iso(row["owner_created"]),
-            "updated": iso(row["owner_updated"]),
+            "created": row["owner_created_iso"],
+            "updated": row["owner_updated_iso"],
             "externalId": row["owner_external_id"],
             "platformId": row["platform_id"],
-            "lastActiveDate": iso(row["owner_last_active_date"]),
+            "lastActiveDate": row["owner_last_active_date_iso"],
             "imageUrl": row["owner_image_url"],
         }
     return {
         "id": row["id"],
-        "created": iso(row["created"]),
-        "updated": iso(row["updated"]),
+        "created": row["created_iso"],
+        "updated": row["updated_iso"],
         "externalId": row["external_id"],
         "displayName": row["display_name"],
         "type": row["type"],

@@ -148,8 +148,13 @@ class ProjectService:
         try:
             async with self.db.fast_transaction() as conn:
                 projects = ProjectRepository(conn)
-                # Lock the platform row: concurrent creates take turns, so the limit holds.
-                platform = await PlatformRepository(conn).get(principal.platform_id, for_update=True)
+                platforms = PlatformRepository(conn)
+                platform = await platforms.get(principal.platform_id)
+                if platform is not None and platform.team_projects_limit == "ONE":
+                    # A limit to count against: lock the platform row (this transaction holds no
+                    # lock on it yet, so none is upgraded), concurrent creates take turns and the
+                    # limit holds. Without one, creates on a platform need not wait for each other.
+                    platform = await platforms.get(principal.platform_id, for_update=True)
                 if platform is None:
                     raise ProjectNotFound("")
                 await assert_team_project_allowed(projects, platform.team_projects_limit, platform.id)
