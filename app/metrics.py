@@ -115,18 +115,26 @@ class RequestMetrics:
         self._templates = templates
         self._patterns: list[tuple[re.Pattern[str], str]] | None = None
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._routed: dict[tuple[str, int], tuple[str, str]] = {}
 
     def route_of(self, scope: Scope) -> str:
-        route = scope.get("route")
-        template = getattr(route, "path_format", None) if route is not None else None
+        template = getattr(scope.get("route"), "path_format", None)
         if template is None:
             return self._match(scope["path"])
+        path = scope["path"]
+        # Cached by template and depth: this runs on every request.
+        key = (template, path.count("/"))
+        known = self._routed.get(key)
+        if known is not None and path.startswith(known[0]):
+            return known[1]
         # A route of an included router knows its path below the prefix it was included with
         # (`/projects/{id}` under `/v1`): the prefix is what the path has in front of as many
         # segments as the template has.
-        segments = scope["path"].split("/")
+        segments = path.split("/")
         prefix = "/".join(segments[: len(segments) - template.count("/")])
-        return api_route(prefix + template)
+        full = api_route(prefix + template)
+        self._routed[key] = (prefix, full)
+        return full
 
     def _match(self, path: str) -> str:
         if self._patterns is None:
