@@ -181,7 +181,7 @@ async def test_create_returns_the_populated_flow(tenant: Tenant) -> None:
     assert (version["state"], version["valid"]) == ("DRAFT", False)
     assert version["connectionIds"] == [] and version["agentIds"] == [] and version["notes"] == []
     assert version["updatedBy"] is None
-    assert version["schemaVersion"] == "17" and version["backupFiles"] is None
+    assert version["schemaVersion"] == "22" and version["backupFiles"] is None
     trigger = version["trigger"]
     assert (trigger["name"], trigger["type"], trigger["valid"], trigger["settings"]) == ("trigger", "EMPTY", False, {})
     assert TS_RE.match(trigger["lastUpdatedDate"])
@@ -911,7 +911,7 @@ async def test_webhook_like_triggers_have_no_schedule(tenant: Tenant) -> None:
     assert published["triggerSource"] == {"schedule": None}
 
 
-async def test_steps_judged_valid_only_when_complete_and_not_claimed_invalid(tenant: Tenant) -> None:
+async def test_steps_judged_valid_from_their_settings_and_imported_ones_keep_their_flag(tenant: Tenant) -> None:
     flow = await create_flow(tenant)
     await operate(tenant, flow["id"], "UPDATE_TRIGGER", schedule_trigger())
     incomplete = await operate(
@@ -922,10 +922,23 @@ async def test_steps_judged_valid_only_when_complete_and_not_claimed_invalid(ten
     # A skipped invalid action does not make the version invalid.
     skipped = await operate(tenant, flow["id"], "SET_SKIP_ACTION", {"names": ["step_1"], "skip": True})
     assert skipped["version"]["valid"] is True
+    # The real server judges a step a client adds or updates from its settings: the flag it sends is not read.
     claimed = await operate(tenant, flow["id"], "UPDATE_ACTION", {**code_action("step_1"), "valid": False})
-    assert claimed["version"]["trigger"]["nextAction"]["valid"] is False
-    fixed = await operate(tenant, flow["id"], "UPDATE_ACTION", code_action("step_1"))
-    assert fixed["version"]["trigger"]["nextAction"]["valid"] is True and fixed["version"]["valid"] is True
+    assert claimed["version"]["trigger"]["nextAction"]["valid"] is True and claimed["version"]["valid"] is True
+    # An imported step keeps the flag it brings (the real server replays it without judging it).
+    version = claimed["version"]
+    imported = await operate(
+        tenant,
+        flow["id"],
+        "IMPORT_FLOW",
+        {
+            "displayName": "Imported",
+            "trigger": {**version["trigger"], "nextAction": {**code_action("step_1"), "valid": False}},
+            "schemaVersion": "22",
+        },
+    )
+    assert imported["version"]["trigger"]["nextAction"]["valid"] is False
+    assert imported["version"]["valid"] is False
 
 
 async def test_update_action_may_change_the_type(tenant: Tenant) -> None:

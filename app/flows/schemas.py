@@ -362,7 +362,7 @@ class SaveSampleDataRequest(_Request):
 
 
 class SampleDataSettings(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="ignore")
 
     sampleDataFileId: str | None = None
     sampleDataInputFileId: str | None = None

@@ -39,9 +39,9 @@ from app.flows.triggers import trigger_source
 from app.ids import new_id
 from app.pagination import decode_cursor
 
-# The flow schema version new versions are written in (the real server's LATEST_FLOW_SCHEMA_VERSION
-# for the step shapes implemented here, with `lastUpdatedDate` on every step).
-LATEST_FLOW_SCHEMA_VERSION = "17"
+# The flow schema version new versions are written in: the real LATEST_FLOW_SCHEMA_VERSION of
+# @activepieces/shared 0.96.2. Imported flows of older versions are brought up to it (app/flows/migrations.py).
+LATEST_FLOW_SCHEMA_VERSION = "22"
 
 # Operations on the flow row; every other one edits the newest version's content.
 FLOW_LEVEL_OPERATIONS = {
@@ -400,7 +400,7 @@ class FlowService:
         elif kind == "MOVE_BRANCH":
             steps.move_branch(trigger, request.stepName, request.sourceBranchIndex, request.targetBranchIndex)
         elif kind == "IMPORT_FLOW":
-            trigger = steps.import_trigger(_without_sample_files(step_json(request.trigger)))
+            trigger = steps.import_trigger(trigger, step_json(request.trigger))
             values["display_name"] = request.displayName
             notes[:] = [_new_note(note) for note in request.notes or []]
         elif kind == "ADD_NOTE":
@@ -414,20 +414,16 @@ class FlowService:
         elif kind == "DELETE_NOTE":
             notes[:] = [note for note in notes if note.get("id") != request.id]
         elif kind == "SAVE_SAMPLE_DATA":
-            field = "sampleDataInputFileId" if request.type == "INPUT" else "sampleDataFileId"
-            steps.set_sample_data(
-                trigger,
-                request.stepName,
-                lambda sample: {**(sample or {}), field: new_id(), "lastTestDate": steps.now_iso()},
-            )
+            steps.set_sample_data(trigger, request.stepName, lambda sample: _saved_sample(sample, request.type))
         elif kind == "UPDATE_SAMPLE_DATA_INFO":
             info = request.sampleDataSettings
             steps.set_sample_data(
                 trigger,
                 request.stepName,
                 lambda _: (
-                    None if info is None else {**info.model_dump(exclude_unset=True), "lastTestDate": steps.now_iso()}
+                    None if info is None else {**info.model_dump(exclude_none=True), "lastTestDate": steps.now_iso()}
                 ),
+                missing_ok=True,  # as on the real server, an unknown step changes nothing
             )
         else:  # pragma: no cover - the request schema admits no other type
             raise steps.StepError(f"Unknown operation {kind}")
@@ -469,6 +465,17 @@ def _new_note(note: Any) -> dict[str, Any]:
     return {**body, "ownerId": None, "createdAt": now, "updatedAt": now}
 
 
+def _saved_sample(sample: dict[str, Any] | None, file_type: str) -> dict[str, Any]:
+    """A step's sample data after a payload is saved: a new file for the saved side, the other side's
+    file kept, and nothing else (as the real server's sampleDataService records it)."""
+    before = sample or {}
+    files = {
+        "sampleDataFileId": new_id() if file_type == "OUTPUT" else before.get("sampleDataFileId"),
+        "sampleDataInputFileId": new_id() if file_type == "INPUT" else before.get("sampleDataInputFileId"),
+    }
+    return {**{k: v for k, v in files.items() if v is not None}, "lastTestDate": steps.now_iso()}
+
+
 def _status_values(status: str, published_trigger: dict[str, Any]) -> dict[str, Any]:
     """The flow columns of a status: an enabled flow shows its trigger's source, a disabled none."""
     if status == "ENABLED":
@@ -500,21 +507,3 @@ def _template_step(value: Any) -> Any:
         cleaned = {key: _template_step(item) for key, item in value.items() if key != "sampleData"}
         return cleaned
     return value
-
-
-def _without_sample_files(step: Any) -> Any:
-    """An imported tree does not bring sample-data files (they belong to the flow they came from)."""
-    if isinstance(step, dict):
-        cleaned = {key: _without_sample_files(value) for key, value in step.items()}
-        settings = cleaned.get("settings")
-        if isinstance(settings, dict) and isinstance(settings.get("sampleData"), dict):
-            sample = {
-                k: v
-                for k, v in settings["sampleData"].items()
-                if k not in ("sampleDataFileId", "sampleDataInputFileId", "lastTestDate")
-            }
-            settings["sampleData"] = sample
-        return cleaned
-    if isinstance(step, list):
-        return [_without_sample_files(item) for item in step]
-    return step

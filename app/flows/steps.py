@@ -21,13 +21,23 @@ Step = dict[str, Any]
 TRIGGER_TYPES = ("EMPTY", "PIECE_TRIGGER")
 ACTION_TYPES = ("PIECE", "CODE", "LOOP_ON_ITEMS", "ROUTER")
 TRIGGER_NAME = "trigger"
-_STEP_NAME = re.compile(r"^step_(\d+)$")
-# `{{connections['a']}}`, and `{{connections['a','b']}}` for several.
-_CONNECTION_REF = re.compile(r"\{\{\s*connections\[([^\]]*)\]\s*\}\}")
-_QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
+# The real `STEP_NAME_REGEX`: a step whose name does not match it does not parse, so it is not valid.
+STEP_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# `{{connections['a']}}`, and `{{connections['a','b']}}` for several: the real server's pattern
+# (flowStructureUtil.extractConnectionIds), first reference of an `auth` value only.
+_CONNECTION_REF = re.compile(r"\{\{connections\['([^']*(?:'\s*,\s*'[^']*)*)'\]\}\}")
+_CONNECTION_SEPARATOR = re.compile(r"'\s*,\s*'")
+# A piece version as the real schemas take it (`VersionType`), and the exact form the step logic stores.
+_PIECE_VERSION = re.compile(r"^([~^])?[0-9]+\.[0-9]+\.[0-9]+$")
 EMPTY_CONDITION = {"firstValue": "", "secondValue": "", "operator": "TEXT_CONTAINS", "caseSensitive": False}
 _SINGLE_VALUE_OPERATORS = {
     "EXISTS", "DOES_NOT_EXIST", "BOOLEAN_IS_TRUE", "BOOLEAN_IS_FALSE", "LIST_IS_EMPTY", "LIST_IS_NOT_EMPTY",
+}  # fmt: skip
+_TWO_VALUE_OPERATORS = {
+    "TEXT_CONTAINS", "TEXT_DOES_NOT_CONTAIN", "TEXT_EXACTLY_MATCHES", "TEXT_DOES_NOT_EXACTLY_MATCH",
+    "TEXT_START_WITH", "TEXT_DOES_NOT_START_WITH", "TEXT_ENDS_WITH", "TEXT_DOES_NOT_END_WITH",
+    "LIST_CONTAINS", "LIST_DOES_NOT_CONTAIN", "NUMBER_IS_GREATER_THAN", "NUMBER_IS_LESS_THAN",
+    "NUMBER_IS_EQUAL_TO", "DATE_IS_BEFORE", "DATE_IS_EQUAL", "DATE_IS_AFTER",
 }  # fmt: skip
 
 
@@ -122,11 +132,21 @@ def connection_external_ids(trigger: Step) -> list[str]:
     found: dict[str, None] = {}
     for step in iter_steps(trigger):
         auth = ((step.get("settings") or {}).get("input") or {}).get("auth")
-        if isinstance(auth, str):
-            for match in _CONNECTION_REF.finditer(auth):
-                for quoted in _QUOTED.finditer(match.group(1)):
-                    found[quoted.group(1)] = None
+        match = _CONNECTION_REF.search(auth) if isinstance(auth, str) else None
+        if match and match.group(1):
+            for external_id in _CONNECTION_SEPARATOR.split(match.group(1)):
+                found[external_id.strip()] = None
     return list(found)
+
+
+def exact_piece_version(step: Step) -> None:
+    """A piece step stores the exact version a range names (`~0.1.5` becomes `0.1.5`), as the real
+    step logic does (flowPieceUtil.getExactVersion)."""
+    settings = step.get("settings")
+    if step.get("type") in ("PIECE", "PIECE_TRIGGER") and isinstance(settings, dict):
+        version = settings.get("pieceVersion")
+        if isinstance(version, str) and version[:1] in ("~", "^"):
+            settings["pieceVersion"] = version[1:]
 
 
 def piece_names(trigger: Step) -> list[str]:
@@ -157,61 +177,151 @@ def check_names(trigger: Step) -> None:
         seen.add(name)
 
 
-# --- a step's own validity: what can be checked without the pieces' metadata
+# --- a step's validity, as the real server decides it
+#
+# Two checks, both from the real server: the request's settings are judged first (for a step a
+# client adds or updates; flow-version-validator-util.ts), or the step keeps the `valid` it brings
+# (a step replayed by an import, a move or a duplicate); then the step must parse with the real
+# step schema (the structural check of `flowOperations.apply`).
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
 
 
 def _filled(value: Any) -> bool:
     return isinstance(value, str) and value != ""
 
 
-def _condition_is_complete(condition: Any) -> bool:
-    if not isinstance(condition, dict) or not _filled(condition.get("firstValue")):
+def _condition_parses(condition: Any, filled: Callable[[Any], bool]) -> bool:
+    """One of the real condition shapes: two values with a two-value (or no) operator, or one value
+    with a single-value (or no) operator."""
+    if not isinstance(condition, dict) or not filled(condition.get("firstValue")):
         return False
-    return condition.get("operator") in _SINGLE_VALUE_OPERATORS or _filled(condition.get("secondValue"))
+    operator = condition.get("operator")
+    if operator is None or operator in _SINGLE_VALUE_OPERATORS:
+        return True
+    return operator in _TWO_VALUE_OPERATORS and filled(condition.get("secondValue"))
 
 
-def _settings_are_complete(step: Step) -> bool:
-    settings = step.get("settings")
+def _branches_parse(branches: Any, filled: Callable[[Any], bool]) -> bool:
+    if not isinstance(branches, list):
+        return False
+    for branch in branches:
+        if not isinstance(branch, dict) or not _text(branch.get("branchName")):
+            return False
+        kind = branch.get("branchType")
+        if kind == "CONDITION":
+            groups = branch.get("conditions")
+            if not isinstance(groups, list) or not all(
+                isinstance(group, list) and all(_condition_parses(c, filled) for c in group) for group in groups
+            ):
+                return False
+        elif kind != "FALLBACK":
+            return False
+    return True
+
+
+def _optional(settings: dict[str, Any], key: str, check: Callable[[Any], bool]) -> bool:
+    return key not in settings or settings[key] is None or check(settings[key])
+
+
+def _sample_data_parses(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        value.get(key) is None or _text(value.get(key))
+        for key in ("sampleDataFileId", "sampleDataInputFileId", "lastTestDate")
+    )
+
+
+def _property_settings_parse(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(entry, dict) and entry.get("type") in ("MANUAL", "DYNAMIC") for entry in value.values()
+    )
+
+
+def _settings_parse(kind: Any, settings: Any) -> bool:
+    """The real settings schema of a step kind (unknown keys pass, as zod strips them)."""
+    if kind == "EMPTY":
+        return True
     if not isinstance(settings, dict):
         return False
-    kind = step.get("type")
-    if kind == "EMPTY":
+    if not (_optional(settings, "sampleData", _sample_data_parses) and _optional(settings, "customLogoUrl", _text)):
         return False
-    if kind == "PIECE_TRIGGER":
-        return all(_filled(settings.get(k)) for k in ("pieceName", "pieceVersion", "triggerName")) and isinstance(
-            settings.get("input"), dict
-        )
-    if kind == "PIECE":
-        return all(_filled(settings.get(k)) for k in ("pieceName", "pieceVersion", "actionName")) and isinstance(
-            settings.get("input"), dict
+    if kind in ("PIECE", "PIECE_TRIGGER"):
+        name_key = "actionName" if kind == "PIECE" else "triggerName"
+        version = settings.get("pieceVersion")
+        return (
+            _property_settings_parse(settings.get("propertySettings"))
+            and _text(settings.get("pieceName"))
+            and isinstance(version, str)
+            and _PIECE_VERSION.match(version) is not None
+            and _optional(settings, name_key, _text)
+            and isinstance(settings.get("input"), dict)
         )
     if kind == "CODE":
-        source = settings.get("sourceCode") or {}
-        return _filled(source.get("code")) and _filled(source.get("packageJson"))
+        source = settings.get("sourceCode")
+        return (
+            isinstance(source, dict)
+            and _text(source.get("code"))
+            and _text(source.get("packageJson"))
+            and isinstance(settings.get("input"), dict)
+        )
     if kind == "LOOP_ON_ITEMS":
-        return _filled(settings.get("items"))
+        return _text(settings.get("items"))
     if kind == "ROUTER":
-        branches = settings.get("branches")
-        if not isinstance(branches, list) or not branches:
-            return False
-        for branch in branches:
-            if not isinstance(branch, dict) or not isinstance(branch.get("branchName"), str):
-                return False
-            if branch.get("branchType") == "CONDITION":
-                groups = branch.get("conditions")
-                if not isinstance(groups, list) or not groups:
-                    return False
-                if not all(isinstance(g, list) and g and all(_condition_is_complete(c) for c in g) for g in groups):
-                    return False
-            elif branch.get("branchType") != "FALLBACK":
-                return False
-        return settings.get("executionType") in ("EXECUTE_ALL_MATCH", "EXECUTE_FIRST_MATCH")
+        return _branches_parse(settings.get("branches"), _text) and settings.get("executionType") in (
+            "EXECUTE_ALL_MATCH",
+            "EXECUTE_FIRST_MATCH",
+        )
     return False
 
 
-def _judge(step: Step, claimed: Any) -> None:
-    """A step is valid when the client does not say otherwise and its settings are complete."""
-    step["valid"] = claimed is not False and _settings_are_complete(step)
+def _parses(step: Step) -> bool:
+    """The real single-step schema (SingleActionSchema, FlowTrigger) without inner chains."""
+    return (
+        isinstance(step.get("name"), str)
+        and STEP_NAME.match(step["name"]) is not None
+        and _text(step.get("displayName"))
+        and _optional(step, "skip", lambda skip: isinstance(skip, bool))
+        and _settings_parse(step.get("type"), step.get("settings"))
+    )
+
+
+def settings_are_valid(step: Step) -> bool:
+    """What the real server decides for a step a client adds or updates, before the schema check:
+    loops need `items`, code its `code` and `packageJson`, a router filled conditions; an EMPTY trigger
+    never is. A piece step is judged by the piece's own properties there; without the pieces'
+    metadata, here it needs `pieceName`, `pieceVersion`, `actionName`/`triggerName` and `input`."""
+    kind = step.get("type")
+    settings = step.get("settings")
+    if kind == "EMPTY" or not isinstance(settings, dict):
+        return False
+    if kind in ("PIECE", "PIECE_TRIGGER"):
+        name_key = "actionName" if kind == "PIECE" else "triggerName"
+        return (
+            _filled(settings.get("pieceName"))
+            and _filled(settings.get("pieceVersion"))
+            and _filled(settings.get(name_key))
+            and settings.get("input") is not None
+        )
+    if kind == "CODE":
+        source = settings.get("sourceCode") or {}
+        return isinstance(source, dict) and _filled(source.get("code")) and _filled(source.get("packageJson"))
+    if kind == "LOOP_ON_ITEMS":
+        return _filled(settings.get("items"))
+    if kind == "ROUTER":
+        return _branches_parse(settings.get("branches"), _filled) and settings.get("executionType") in (
+            "EXECUTE_ALL_MATCH",
+            "EXECUTE_FIRST_MATCH",
+        )
+    return False
+
+
+def _judge(step: Step, request: Step, *, from_client: bool) -> None:
+    """`valid` of a built step: judged from its settings when a client sends it, the flag it brings
+    otherwise (replayed steps); in both cases only if it parses."""
+    judged = settings_are_valid(step) if from_client else request.get("valid") is not False
+    step["valid"] = bool(judged) and _parses(step)
 
 
 # --- building steps
@@ -228,9 +338,9 @@ def empty_trigger() -> Step:
     }
 
 
-def _new_action(request: Step, next_action: Step | None) -> Step:
-    """A step made from a client's action: inner chains are not taken (a router starts with empty
-    branches, a loop with an empty body), as on the real server."""
+def _new_action(request: Step, next_action: Step | None, *, from_client: bool) -> Step:
+    """A step made from an action request: only the keys a step has (inner chains are not taken: a
+    router starts with empty branches, a loop with an empty body), as on the real server."""
     action: Step = {
         "name": request["name"],
         "displayName": request.get("displayName"),
@@ -239,15 +349,13 @@ def _new_action(request: Step, next_action: Step | None) -> Step:
         "lastUpdatedDate": now_iso(),
         "nextAction": next_action,
     }
-    if "skip" in request and request["skip"] is not None:
+    if request.get("skip") is not None:
         action["skip"] = request["skip"]
-    for key, value in request.items():  # unknown keys the client keeps on its steps
-        if key not in action and key not in ("valid", "firstLoopAction", "children", "nextAction"):
-            action[key] = copy.deepcopy(value)
     if action["type"] == "ROUTER":
         branches = action["settings"].get("branches")
         action["children"] = [None] * (len(branches) if isinstance(branches, list) else 0)
-    _judge(action, request.get("valid"))
+    exact_piece_version(action)
+    _judge(action, request, from_client=from_client)
     return action
 
 
@@ -260,7 +368,8 @@ def _strip(step: Step) -> Step:
 # --- operations on the tree
 
 
-def update_trigger(trigger: Step, request: Step) -> Step:
+def update_trigger(trigger: Step, request: Step, *, from_client: bool = True) -> Step:
+    """The trigger rebuilt from the request; a piece trigger keeps the sample data of the one it replaces."""
     if request.get("name") != trigger.get("name"):
         raise StepError(f"Step {request.get('name')} not found")
     kept_sample = (trigger.get("settings") or {}).get("sampleData") if trigger.get("type") == "PIECE_TRIGGER" else None
@@ -277,33 +386,43 @@ def update_trigger(trigger: Step, request: Step) -> Step:
         "lastUpdatedDate": now_iso(),
         "nextAction": trigger.get("nextAction"),
     }
-    _judge(new, request.get("valid"))
+    exact_piece_version(new)
+    _judge(new, request, from_client=from_client)
     return new
 
 
-def add_action(trigger: Step, parent_name: str, location: str | None, branch_index: int | None, action: Step) -> None:
+def add_action(
+    trigger: Step,
+    parent_name: str,
+    location: str | None,
+    branch_index: int | None,
+    action: Step,
+    *,
+    from_client: bool = True,
+) -> None:
     parent = find_step(trigger, parent_name)
     if action["name"] in step_names(trigger):
         raise StepError(f"Step name {action['name']} is already used")
     kind = parent.get("type")
     if kind == "LOOP_ON_ITEMS" and location == "INSIDE_LOOP":
-        parent["firstLoopAction"] = _new_action(action, parent.get("firstLoopAction"))
+        parent["firstLoopAction"] = _new_action(action, parent.get("firstLoopAction"), from_client=from_client)
     elif kind == "ROUTER" and location == "INSIDE_BRANCH" and branch_index is not None:
         children = parent.setdefault("children", [])
         if not 0 <= branch_index < len(children):
             raise StepError(f"Branch {branch_index} not found in step {parent_name}")
-        children[branch_index] = _new_action(action, children[branch_index])
+        children[branch_index] = _new_action(action, children[branch_index], from_client=from_client)
     elif kind in ("LOOP_ON_ITEMS", "ROUTER") and location != "AFTER":
         label = "Loop" if kind == "LOOP_ON_ITEMS" else "Router"
         raise StepError(f"{label} step parent {location or 'undefined'} not found")
     else:
         # After a trigger, piece or code step the location is not looked at.
-        parent["nextAction"] = _new_action(action, parent.get("nextAction"))
+        parent["nextAction"] = _new_action(action, parent.get("nextAction"), from_client=from_client)
 
 
 def add_subtree(trigger: Step, parent_name: str, location: str, branch_index: int | None, subtree: Step) -> None:
-    """Add a step with its successors and inner chains (import, move, duplicate), one step at a time."""
-    add_action(trigger, parent_name, location, branch_index, _strip(subtree))
+    """Add a step with its successors and inner chains (import, move, duplicate), one step at a
+    time; each keeps the `valid` it has."""
+    add_action(trigger, parent_name, location, branch_index, _strip(subtree), from_client=False)
     _add_inner(trigger, subtree)
 
 
@@ -311,22 +430,23 @@ def _add_inner(trigger: Step, step: Step) -> None:
     current: Step | None = step
     while current:
         if current.get("nextAction"):
-            add_action(trigger, current["name"], "AFTER", None, _strip(current["nextAction"]))
+            add_action(trigger, current["name"], "AFTER", None, _strip(current["nextAction"]), from_client=False)
         if current.get("type") == "LOOP_ON_ITEMS" and current.get("firstLoopAction"):
             first = current["firstLoopAction"]
-            add_action(trigger, current["name"], "INSIDE_LOOP", None, _strip(first))
+            add_action(trigger, current["name"], "INSIDE_LOOP", None, _strip(first), from_client=False)
             _add_inner(trigger, first)
         if current.get("type") == "ROUTER":
             for index, child in enumerate(current.get("children") or []):
                 if child:
-                    add_action(trigger, current["name"], "INSIDE_BRANCH", index, _strip(child))
+                    add_action(trigger, current["name"], "INSIDE_BRANCH", index, _strip(child), from_client=False)
                     _add_inner(trigger, child)
         current = current.get("nextAction")
 
 
-def import_trigger(request: Step) -> Step:
-    """A whole imported tree: the trigger, then every action added as the real server replays it."""
-    trigger = update_trigger({"name": request.get("name")}, {**request, "nextAction": None})
+def import_trigger(current: Step, request: Step) -> Step:
+    """A whole imported tree replacing `current`: the trigger (keeping the current piece trigger's
+    sample data), then every action added as the real server replays it, each keeping its `valid`."""
+    trigger = update_trigger({**current, "nextAction": None}, {**request, "nextAction": None}, from_client=False)
     trigger["nextAction"] = None
     _add_inner(trigger, request)
     return trigger
@@ -334,7 +454,7 @@ def import_trigger(request: Step) -> Step:
 
 def update_action(trigger: Step, request: Step) -> None:
     """Rebuild the named action from the request. Its type may change: a loop keeps its body and a
-    router its branches only while they stay a loop and a router."""
+    router its branches only while they stay a loop and a router; sample data stays while the type does."""
     name = request["name"]
     if name == trigger.get("name"):
         raise StepError("The trigger is changed with UPDATE_TRIGGER")
@@ -345,11 +465,10 @@ def update_action(trigger: Step, request: Step) -> None:
     kind = request["type"]
     old_kind = current.get("type")
     settings = copy.deepcopy(request.get("settings") or {})
-    if kind in ("CODE", "PIECE"):
-        settings.pop("sampleData", None)
-        old_sample = (current.get("settings") or {}).get("sampleData")
-        if old_kind == kind and old_sample is not None:
-            settings["sampleData"] = old_sample
+    settings.pop("sampleData", None)
+    old_sample = (current.get("settings") or {}).get("sampleData")
+    if old_kind == kind and old_sample is not None:
+        settings["sampleData"] = old_sample
     rebuilt: Step = {
         "name": name,
         "displayName": request.get("displayName"),
@@ -364,7 +483,8 @@ def update_action(trigger: Step, request: Step) -> None:
         rebuilt["firstLoopAction"] = current.get("firstLoopAction")
     if kind == "ROUTER":
         rebuilt["children"] = current.get("children") if old_kind == "ROUTER" else [None, None]
-    _judge(rebuilt, request.get("valid"))
+    exact_piece_version(rebuilt)
+    _judge(rebuilt, request, from_client=True)
     current.clear()
     current.update(rebuilt)
 
@@ -435,7 +555,8 @@ def _rename_in_text(text: str, renames: dict[str, str]) -> str:
             expression = re.sub(rf"\b{re.escape(old)}\b", new, expression)
         return expression
 
-    return re.sub(r"\{\{.*?\}\}", inside, text, flags=re.DOTALL)
+    # `.` stops at line ends, as in the real server's /{{(.*?)}}/g.
+    return re.sub(r"\{\{.*?\}\}", inside, text)
 
 
 def duplicate_action(trigger: Step, name: str) -> None:
@@ -454,8 +575,9 @@ def set_skip(trigger: Step, names: list[str], skip: bool) -> None:
 
 
 def _router(trigger: Step, name: str) -> Step | None:
-    """The named router, with its branch list and children kept the same length; None when there
-    is no such router (branch operations then change nothing, as on the real server)."""
+    """The named router; None when there is no such router (branch operations then change nothing,
+    as on the real server). Its branch list and children are used as they are, even when their
+    lengths differ (as a router whose type was just changed from another kind has them)."""
     try:
         step = find_step(trigger, name)
     except StepError:
@@ -465,9 +587,8 @@ def _router(trigger: Step, name: str) -> Step | None:
     settings = step.setdefault("settings", {})
     if not isinstance(settings.get("branches"), list):
         settings["branches"] = []
-    children = list(step.get("children") or [])
-    size = len(settings["branches"])
-    step["children"] = children[:size] + [None] * (size - len(children))
+    if not isinstance(step.get("children"), list):
+        step["children"] = []
     return step
 
 
@@ -486,25 +607,21 @@ def add_branch(trigger: Step, name: str, index: int, branch_name: str, condition
 
 def delete_branch(trigger: Step, name: str, index: int) -> None:
     router = _router(trigger, name)
-    if router is None or index >= len(router["children"]):
+    if router is None:
         return
-    del router["settings"]["branches"][index]
-    del router["children"][index]
+    router["settings"]["branches"] = [b for i, b in enumerate(router["settings"]["branches"]) if i != index]
+    router["children"] = [c for i, c in enumerate(router["children"]) if i != index]
 
 
 def duplicate_branch(trigger: Step, name: str, index: int) -> None:
     router = _router(trigger, name)
-    if router is None or index >= len(router["children"]):
+    if router is None or index >= len(router["settings"]["branches"]):
         return
     source = router["settings"]["branches"][index]
+    # The conditions are copied as they are: the real server renames references only in inputs.
     conditions = copy.deepcopy(source.get("conditions")) if source.get("branchType") == "CONDITION" else None
-    child = router["children"][index]
-    clone = None
-    if child:
-        clone = _clone_with_new_names(trigger, child)
-        if conditions is not None:
-            renames = {old["name"]: new["name"] for old, new in zip(iter_steps(child), iter_steps(clone), strict=True)}
-            conditions = _rename_references(conditions, renames)
+    child = router["children"][index] if index < len(router["children"]) else None
+    clone = _clone_with_new_names(trigger, child) if child else None
     add_branch(trigger, name, index + 1, f"{source.get('branchName') or ''} Copy", conditions)
     if clone is not None:
         add_subtree(trigger, name, "INSIDE_BRANCH", index + 1, clone)
@@ -521,11 +638,25 @@ def move_branch(trigger: Step, name: str, source: int, target: int) -> None:
     if "FALLBACK" in (branches[source].get("branchType"), branches[target].get("branchType")):
         return
     branches.insert(target, branches.pop(source))
-    router["children"].insert(target, router["children"].pop(source))
+    children = router["children"]
+    moving = children.pop(source) if source < len(children) else None
+    children.insert(target, moving)
 
 
-def set_sample_data(trigger: Step, name: str, change: Callable[[dict[str, Any] | None], dict[str, Any] | None]) -> None:
-    step = find_step(trigger, name)
+def set_sample_data(
+    trigger: Step,
+    name: str,
+    change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+    *,
+    missing_ok: bool = False,
+) -> None:
+    """Change a step's `settings.sampleData`; an unknown step is an error unless `missing_ok`."""
+    try:
+        step = find_step(trigger, name)
+    except StepError:
+        if missing_ok:
+            return
+        raise
     settings = step.setdefault("settings", {})
     updated = change(settings.get("sampleData"))
     if updated is None:
