@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from app.crypto import new_encoded_key
 from app.db import Database, run_migrations
 from app.main import create_app
 from app.projects.provisioning import PlatformProvisioning
+from tests import flow_oracle as oracle_state
 from tests.pg import fresh_database
 
 # Fixed for the run, so a test can open what the server sealed.
@@ -90,3 +92,17 @@ async def anonymous(app: object) -> AsyncIterator[httpx.AsyncClient]:
         base_url="http://testserver",
     ) as client:
         yield client
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The differential flow oracle says loudly when it could not run, and what it checked."""
+    for reason in oracle_state.UNAVAILABLE:
+        terminalreporter.write_sep("!", "FLOW ORACLE SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(f"the differential flow oracle did not run: {reason}", red=True, bold=True)
+    checked = oracle_state.CHECKED
+    if checked["sequences"]:
+        kept = ", ".join(f"{rule}: {count}" for rule, count in sorted(checked["kept"].items())) or "none"
+        terminalreporter.write_line(
+            f"flow oracle: {checked['sequences']} sequences, {checked['operations']} operations compared "
+            f"with @activepieces/shared {oracle_state.PINNED_VERSION}; kept differences met: {kept}"
+        )
