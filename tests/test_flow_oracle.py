@@ -456,7 +456,7 @@ def operation_for(draw: Callable[..., Any], run: Run) -> dict[str, Any]:
         )
         return {"type": kind, "request": {"stepName": draw(st.sampled_from(taken)), "sampleDataSettings": sample}}
     if kind == "USE_AS_DRAFT":
-        return {"type": kind, "request": {"versionId": draw(st.sampled_from(sorted(run.versions)))}}
+        return {"type": kind, "request": {"versionId": draw(st.sampled_from(list(run.versions)))}}
     if kind == "LOCK_FLOW":
         return {"type": kind, "request": {}}
     if kind == "LOCK_AND_PUBLISH":
