@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.flows import migrations
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
@@ -327,6 +330,15 @@ class ImportFlowRequest(_Request):
     trigger: TriggerIn
     schemaVersion: str | None = None
     notes: list[NoteRequest] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _to_latest_schema(cls, data: Any) -> Any:
+        """A flow of an older schema version is migrated before it is validated, as on the real server."""
+        if not isinstance(data, dict):
+            return data
+        parts = copy.deepcopy({key: data.get(key) for key in ("trigger", "schemaVersion", "notes")})
+        return {**data, **migrations.migrate(parts)}
 
 
 class UpdateMetadataRequest(_Request):

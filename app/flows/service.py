@@ -20,7 +20,7 @@ from app.errors import (
     ProjectNotFound,
     ProjectOfAnotherPlatform,
 )
-from app.flows import steps
+from app.flows import migrations, steps
 from app.flows.repository import (
     FlowExternalIdTaken,
     FlowRepository,
@@ -39,9 +39,9 @@ from app.flows.triggers import trigger_source
 from app.ids import new_id
 from app.pagination import decode_cursor
 
-# The flow schema version new versions are written in: the real LATEST_FLOW_SCHEMA_VERSION of
-# @activepieces/shared 0.96.2. Imported flows of older versions are brought up to it (app/flows/migrations.py).
-LATEST_FLOW_SCHEMA_VERSION = "22"
+# New versions are written in the real LATEST_FLOW_SCHEMA_VERSION of @activepieces/shared 0.96.2;
+# imported flows of older versions are brought up to it (app/flows/migrations.py).
+LATEST_FLOW_SCHEMA_VERSION = migrations.LATEST_FLOW_SCHEMA_VERSION
 
 # Operations on the flow row; every other one edits the newest version's content.
 FLOW_LEVEL_OPERATIONS = {
