@@ -522,3 +522,180 @@ async def _replay(tenant: Tenant, oracle: FlowOracle, operations: list[dict[str,
     for operation in operations:
         await run.apply(operation)
     return run
+
+
+def _code(name: str, **settings: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "displayName": "Code",
+        "type": "CODE",
+        "valid": True,
+        "settings": {"sourceCode": {"code": "export const code = async () => 1", "packageJson": "{}"}, "input": {}}
+        | settings,
+    }
+
+
+def _add(parent: str, action: dict[str, Any], location: str | None = None, branch: int | None = None) -> dict[str, Any]:
+    request: dict[str, Any] = {"parentStep": parent, "action": action}
+    if location:
+        request["stepLocationRelativeToParent"] = location
+    if branch is not None:
+        request["branchIndex"] = branch
+    return {"type": "ADD_ACTION", "request": request}
+
+
+ROUTER_SETTINGS = {
+    "branches": [
+        {
+            "conditions": [[{"firstValue": "{{step_2.ok}}", "operator": "BOOLEAN_IS_TRUE"}]],
+            "branchType": "CONDITION",
+            "branchName": "Yes",
+        },
+        {"branchType": "FALLBACK", "branchName": "Otherwise"},
+    ],
+    "executionType": "EXECUTE_FIRST_MATCH",
+}
+WEBHOOK = {
+    "name": "trigger",
+    "displayName": "Webhook",
+    "type": "PIECE_TRIGGER",
+    "valid": True,
+    "settings": {
+        "pieceName": "@activepieces/piece-webhook",
+        "pieceVersion": "0.1.3",
+        "triggerName": "catch",
+        "input": {},
+        "propertySettings": {},
+    },
+}
+
+
+async def test_regression_a_piece_version_range_is_stored_exact(make_tenant: TenantFactory, oracle: FlowOracle) -> None:
+    # Found by the oracle (shrunk to one operation): `~0.1.5` was stored as sent.
+    piece = {
+        "name": "step_1",
+        "displayName": "Send",
+        "type": "PIECE",
+        "valid": False,
+        "settings": {
+            "pieceName": "@activepieces/piece-slack",
+            "pieceVersion": "~0.1.5",
+            "input": {},
+            "propertySettings": {},
+        },
+    }
+    run = await _replay(await make_tenant(), oracle, [_add("trigger", piece, "AFTER")])
+    assert run.version["trigger"]["nextAction"]["settings"]["pieceVersion"] == "0.1.5"
+
+
+async def test_regression_validity_is_judged_from_settings_and_replayed_steps_keep_their_flag(
+    make_tenant: TenantFactory, oracle: FlowOracle
+) -> None:
+    imported_step = _code("step_1") | {"valid": False}
+    run = await _replay(
+        await make_tenant(),
+        oracle,
+        [
+            _add("trigger", _code("step_1") | {"valid": False}),  # judged valid: the flag is not read
+            {"type": "UPDATE_ACTION", "request": _code("step_1", sourceCode={"code": "", "packageJson": "{}"})},
+            {
+                "type": "UPDATE_ACTION",
+                "request": {
+                    **_code("step_1"),
+                    "type": "ROUTER",
+                    "settings": {"branches": [], "executionType": "EXECUTE_ALL_MATCH"},
+                },
+            },
+            {
+                "type": "IMPORT_FLOW",
+                "request": {
+                    "displayName": "I",
+                    "trigger": WEBHOOK | {"lastUpdatedDate": "2024-01-01T00:00:00.000Z", "nextAction": imported_step},
+                    "schemaVersion": "22",
+                },
+            },
+            {"type": "MOVE_ACTION", "request": {"name": "step_1", "newParentStep": "trigger"}},
+        ],
+    )
+    assert run.version["trigger"]["nextAction"]["valid"] is False
+
+
+async def test_regression_sample_data_through_updates_imports_and_saves(
+    make_tenant: TenantFactory, oracle: FlowOracle
+) -> None:
+    sampled = _code("step_1") | {
+        "settings": _code("step_1")["settings"]
+        | {"sampleData": {"sampleDataFileId": "old", "lastTestDate": "2024-01-01T00:00:00.000Z"}}
+    }
+    run = await _replay(
+        await make_tenant(),
+        oracle,
+        [
+            {"type": "UPDATE_TRIGGER", "request": WEBHOOK},
+            {"type": "SAVE_SAMPLE_DATA", "request": {"stepName": "trigger", "payload": {"a": 1}, "type": "OUTPUT"}},
+            {
+                "type": "UPDATE_SAMPLE_DATA_INFO",
+                "request": {"stepName": "trigger", "sampleDataSettings": {"sampleDataInputFileId": "in"}},
+            },
+            {"type": "SAVE_SAMPLE_DATA", "request": {"stepName": "trigger", "payload": {"a": 2}, "type": "OUTPUT"}},
+            # The draft's trigger keeps its sample; the imported steps bring theirs.
+            {
+                "type": "IMPORT_FLOW",
+                "request": {
+                    "displayName": "I",
+                    "trigger": WEBHOOK | {"lastUpdatedDate": "2024-01-01T00:00:00.000Z", "nextAction": sampled},
+                    "schemaVersion": "22",
+                },
+            },
+            {"type": "UPDATE_SAMPLE_DATA_INFO", "request": {"stepName": "step_9", "sampleDataSettings": None}},
+            {"type": "DUPLICATE_ACTION", "request": {"stepName": "step_1"}},
+        ],
+    )
+    assert run.version["trigger"]["settings"]["sampleData"]["sampleDataInputFileId"] == "in"
+
+
+async def test_regression_branches_duplicated_and_routers_changed_in_type(
+    make_tenant: TenantFactory, oracle: FlowOracle
+) -> None:
+    router = {"name": "step_1", "displayName": "Route", "type": "ROUTER", "valid": True, "settings": ROUTER_SETTINGS}
+    run = await _replay(
+        await make_tenant(),
+        oracle,
+        [
+            _add("trigger", router),
+            _add("step_1", _code("step_2", input={"v": "{{step_2.x}}"}), "INSIDE_BRANCH", 0),
+            # The copy's conditions still name step_2: only inputs are renamed.
+            {"type": "DUPLICATE_BRANCH", "request": {"stepName": "step_1", "branchIndex": 0}},
+            _add("step_1", _code("step_4"), "AFTER"),
+            # A code step turned router has two empty children, whatever its branches say.
+            {
+                "type": "UPDATE_ACTION",
+                "request": {
+                    **_code("step_4"),
+                    "type": "ROUTER",
+                    "settings": ROUTER_SETTINGS | {"branches": ROUTER_SETTINGS["branches"] * 2},
+                },
+            },
+            {"type": "ADD_BRANCH", "request": {"stepName": "step_4", "branchIndex": 3, "branchName": "Late"}},
+            {"type": "DELETE_BRANCH", "request": {"stepName": "step_4", "branchIndex": 1}},
+            {"type": "MOVE_BRANCH", "request": {"stepName": "step_4", "sourceBranchIndex": 0, "targetBranchIndex": 2}},
+        ],
+    )
+    copied = run.version["trigger"]["nextAction"]["settings"]["branches"][1]
+    assert copied["branchName"] == "Yes Copy" and copied["conditions"][0][0]["firstValue"] == "{{step_2.ok}}"
+
+
+async def test_regression_connection_ids_follow_the_real_pattern(
+    make_tenant: TenantFactory, oracle: FlowOracle
+) -> None:
+    refs = [
+        "{{connections['a', 'b']}} {{connections['c']}}",
+        "{{ connections['spaced'] }}",
+        '{{connections["double"]}}',
+    ]
+    operations = [
+        _add("trigger" if i == 0 else f"step_{i}", _code(f"step_{i + 1}", input={"auth": ref}))
+        for i, ref in enumerate(refs)
+    ]
+    run = await _replay(await make_tenant(), oracle, operations)
+    assert run.version["connectionIds"] == ["a", "b"]
