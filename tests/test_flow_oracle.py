@@ -237,6 +237,8 @@ def _action(
         name = (
             draw(st.sampled_from(taken)) if taken and draw(st.integers(0, 9)) == 0 else draw(st.sampled_from(free[:6]))
         )
+        if not nested and draw(st.integers(0, 29)) == 0:
+            name = draw(st.sampled_from(["step 1", "1step", "step-1"]))  # refused by the real request schema
     action: dict[str, Any] = {
         "name": name,
         "displayName": draw(st.sampled_from(DISPLAY_NAMES)),

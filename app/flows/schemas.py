@@ -211,7 +211,19 @@ class ActionIn(_Step):
     children: list[ActionIn | None] | None = None
 
 
+# The real STEP_NAME_REGEX, which the real request schemas apply to the step a request names.
+StepName = Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")]
+
+
+class ClientActionIn(ActionIn):
+    """An action a client adds or updates: its name is checked as the real request schema checks it
+    (not the steps nested in an imported trigger: the real schema does not look inside `nextAction`)."""
+
+    name: StepName
+
+
 class TriggerIn(_Step):
+    name: StepName
     type: Literal["EMPTY", "PIECE_TRIGGER"]
     nextAction: ActionIn | None = None
 
@@ -272,7 +284,7 @@ class AddActionRequest(_Request):
     parentStep: NonEmpty
     stepLocationRelativeToParent: StepLocation | None = None
     branchIndex: Annotated[int, Field(ge=0)] | None = None
-    action: ActionIn
+    action: ClientActionIn
 
 
 class DeleteActionRequest(_Request):
@@ -397,7 +409,7 @@ OPERATION_REQUESTS: dict[str, Any] = {
     "CHANGE_NAME": ChangeNameRequest,
     "UPDATE_TRIGGER": TriggerIn,
     "ADD_ACTION": AddActionRequest,
-    "UPDATE_ACTION": ActionIn,
+    "UPDATE_ACTION": ClientActionIn,
     "DELETE_ACTION": DeleteActionRequest,
     "MOVE_ACTION": MoveActionRequest,
     "DUPLICATE_ACTION": DuplicateStepRequest,
