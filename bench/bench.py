@@ -333,7 +333,7 @@ async def _python_load(base_url: str, endpoint: Endpoint, seconds: int, connecti
         async def user() -> None:
             nonlocal non2xx, socket_errors
             while (sent := time.perf_counter()) < deadline:
-                row_id, n = random.choice(ids), f"{tag}-{next(counter)}"
+                row_id, n = random.choice(ids), f"{tag}_{next(counter)}"
                 body = fill(endpoint.body, row_id, n) if endpoint.body is not None else None
                 try:
                     response = await client.request(
@@ -366,8 +366,8 @@ def probe(base_url: str, endpoint: Endpoint) -> float:
     started = time.perf_counter()
     response = httpx.request(
         endpoint.method,
-        base_url + fill(endpoint.path, row_id, f"probe-{time.time_ns():x}"),
-        content=fill(endpoint.body, row_id, f"probe-{time.time_ns():x}") if endpoint.body is not None else None,
+        base_url + fill(endpoint.path, row_id, f"probe_{time.time_ns():x}"),
+        content=fill(endpoint.body, row_id, f"probe_{time.time_ns():x}") if endpoint.body is not None else None,
         headers=endpoint.headers(),
         timeout=REQUEST_TIMEOUT,
     )

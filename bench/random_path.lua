@@ -5,8 +5,9 @@
 --   IDS_FILE       optional file of ids, one a line: "{id}" becomes a random one of them
 --   BENCH_TOKEN    optional bearer token
 --   TOKENS_FILE    optional file of bearer tokens, one a line: each request takes a random one
--- "{n}" becomes a number unique to this wrk run (prefixed with a per-run tag, so the warm-up run and
--- the measured run never repeat a name). Run with -t1: the counter lives in one thread's Lua state.
+-- "{n}" becomes a token unique to this wrk run, of letters, digits and _ (so it fits a step name),
+-- prefixed with a per-run tag, so the warm-up run and the measured run never repeat a name.
+-- Run with -t1: the counter lives in one thread's Lua state.
 local method = os.getenv("METHOD") or "GET"
 local path_template = os.getenv("PATH_TEMPLATE")
 local body_template = os.getenv("BODY_TEMPLATE")
@@ -28,7 +29,7 @@ local ids = read_lines(ids_file)
 local tokens = read_lines(tokens_file)
 
 math.randomseed(os.time())
-local tag = string.format("%d-%x", os.time(), math.random(0, 0x7fffffff))
+local tag = string.format("%d_%x", os.time(), math.random(0, 0x7fffffff))
 local counter = 0
 
 local headers = {}
@@ -47,7 +48,7 @@ end
 request = function()
   counter = counter + 1
   local id = #ids > 0 and ids[math.random(#ids)] or ""
-  local n = tag .. "-" .. counter
+  local n = tag .. "_" .. counter
   local body = body_template and fill(body_template, id, n) or nil
   if #tokens > 0 then headers["Authorization"] = "Bearer " .. tokens[math.random(#tokens)] end
   return wrk.format(method, fill(path_template, id, n), headers, body)

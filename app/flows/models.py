@@ -57,7 +57,13 @@ class FlowVersion(Base):
     __table_args__ = (
         Index("ix_flow_version_flow_id_created_id", "flow_id", "created", "id"),
         # "Which flows use this connection" (a connection's flowIds, the connectionExternalIds filter).
-        Index("ix_flow_version_connection_ids", "connection_ids", postgresql_using="gin"),
+        # No pending list (migration 0005): a connection list searches this index once a row.
+        Index(
+            "ix_flow_version_connection_ids",
+            "connection_ids",
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(21), primary_key=True)
