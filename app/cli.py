@@ -1,23 +1,39 @@
-"""`openpieces`: serve, migrate, and provision platforms and API keys."""
+"""`openpieces`: serve, migrate, and provision platforms and API keys.
+
+Configuration comes from AP_* environment variables (see the README). Without AP_DATABASE_URL every
+command uses an embedded PostgreSQL in AP_DATA_DIR (default .openpieces, relative to the current
+directory): run every command from the same directory, or give an absolute AP_DATA_DIR.
+Each command says on stderr which database it uses."""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import logging
 import os
 import signal
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
+from app import __version__
 from app.config import Settings, get_settings
 from app.crypto import InvalidEncryptionKey, load_or_create_key, new_encoded_key
-from app.db import Database, EmbeddedPostgres, run_migrations
+from app.db import Database, EmbeddedPostgres, describe_database_url, run_migrations
+from app.http import configure_logging
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+log = logging.getLogger("openpieces.cli")
+
+# Plain help (no rich panels): they printed a `<bool>` beside every flag.
+cli = typer.Typer(
+    add_completion=False, no_args_is_help=True, help=__doc__, rich_markup_mode=None, pretty_exceptions_enable=False
+)
 
 
 class Compat(StrEnum):
@@ -31,18 +47,79 @@ class Edition(StrEnum):
     ENTERPRISE = "ENTERPRISE"
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"openpieces {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _global_options(
+    ctx: typer.Context,
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+    ),
+    database_url: str | None = typer.Option(
+        None,
+        envvar="AP_DATABASE_URL",
+        show_envvar=True,
+        help="PostgreSQL to use (postgresql:// or postgresql+asyncpg:// URL). Unset: the embedded one in --data-dir.",
+    ),
+    data_dir: Path = typer.Option(
+        Path(".openpieces"),
+        envvar="AP_DATA_DIR",
+        show_envvar=True,
+        help="Embedded PostgreSQL and generated encryption key. Relative to the current directory: "
+        "another directory means another, empty database.",
+    ),
+) -> None:
+    # Settings are read from the environment, here and in the server's workers: put the options there,
+    # the data dir made absolute so that every process, and every message, names the same one.
+    if database_url:
+        os.environ["AP_DATABASE_URL"] = database_url
+    os.environ["AP_DATA_DIR"] = str(data_dir.resolve())
+    get_settings.cache_clear()
+    settings = get_settings()
+    # JSON lines on stderr for every command, as for the server (the encryption-key warning too);
+    # a one-shot command's own progress is its plain "database: ..." line, so only warnings there.
+    configure_logging(settings.log_level if ctx.invoked_subcommand == "serve" else "WARNING")
+
+
+@dataclass
+class _DatabaseInUse:
+    url: str
+    description: str  # what it is and where, never a password
+    embedded: bool
+    created: bool  # a new, empty embedded database made just now
+
+
 @contextmanager
-def _database_url() -> Iterator[str]:
+def _database() -> Iterator[_DatabaseInUse]:
     """AP_DATABASE_URL, or the embedded PostgreSQL under AP_DATA_DIR (started if needed)."""
     settings = get_settings()
     if settings.database_url:
-        yield settings.database_url
+        yield _DatabaseInUse(settings.database_url, describe_database_url(settings.database_url), False, False)
         return
     embedded = EmbeddedPostgres(settings.data_dir)
     try:
-        yield embedded.url
+        yield _DatabaseInUse(embedded.url, embedded.describe(), True, embedded.created)
     finally:
         embedded.stop()
+
+
+@contextmanager
+def _database_url() -> Iterator[str]:
+    """The database of a one-shot command, announced on stderr (stdout stays the command's answer)."""
+    with _database() as database:
+        if database.created:
+            typer.echo(
+                f"database: created a new, empty {database.description} (a server started with another "
+                "AP_DATA_DIR, or from another directory, will not see it)",
+                err=True,
+            )
+        else:
+            typer.echo(f"database: {database.description}", err=True)
+        yield database.url
 
 
 async def _with_db(url: str, action):  # type: ignore[no-untyped-def]
@@ -66,6 +143,7 @@ def serve(
 ) -> None:
     """Run the API server (migrates first unless AP_RUN_MIGRATIONS=false)."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     if compat is not None:
         # Through the environment, so every worker reads the same setting.
@@ -74,13 +152,23 @@ def serve(
     settings = get_settings()
     if settings.seed_file:
         _check_seed_file(settings.seed_file)
+    # The port first: a clash is one clear error before anything else starts (and "ready", logged
+    # once the app has started, then always means "answering on this port").
+    listener = _listen(host, port)
+    url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+    log.info(f"listening on {url}", extra={"url": url})
     # Made here, once, so the workers all find the same key (and it is announced once).
     _encryption_key(settings)
-    with _database_url() as url:
+    with _database() as database:
+        log.info(
+            f"database: {'created a new, empty ' if database.created else ''}{database.description}",
+            extra={"embedded": database.embedded, "newDatabase": database.created},
+        )
         if settings.run_migrations:
-            run_migrations(url)
+            run_migrations(database.url)
         # The workers inherit a ready database: one URL, already migrated.
-        os.environ["AP_DATABASE_URL"] = url
+        os.environ["AP_DATABASE_URL"] = database.url
+        os.environ["AP_DATABASE_EMBEDDED"] = "true" if database.embedded else "false"
         os.environ["AP_RUN_MIGRATIONS"] = "false"
         get_settings.cache_clear()
         if workers > 1:
@@ -88,16 +176,36 @@ def serve(
         # uvicorn re-raises SIGTERM once it has shut down; as SystemExit it unwinds this `with`,
         # so the embedded PostgreSQL is stopped instead of left running.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
-        uvicorn.run(
+        config = uvicorn.Config(
             "app.main:create_app",
             factory=True,
-            host=host,
-            port=port,
             workers=workers,
             access_log=False,
             log_level="warning",
             proxy_headers=True,
         )
+        # What uvicorn.run does, on the socket bound above.
+        if workers > 1:
+            Multiprocess(config, sockets=[listener]).run()
+            return
+        server = uvicorn.Server(config)
+        server.run(sockets=[listener])
+        if not server.started:
+            raise typer.Exit(3)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        reason = "is already in use (another server running?)" if exc.errno == errno.EADDRINUSE else exc.strerror
+        log.error(f"cannot listen on {host}:{port}: the port {reason}; pick another with --port", extra={"port": port})
+        raise typer.Exit(1) from None
+    listener.set_inheritable(True)
+    return listener
 
 
 def _share_metrics_between_workers() -> None:
@@ -147,17 +255,25 @@ def migrate() -> None:
 @cli.command("create-platform")
 def create_platform(
     name: str = typer.Option(..., help="The platform's name."),
-    edition: Edition = typer.Option(Edition.ENTERPRISE, help="Sets the team-projects limit."),
+    edition: Edition = typer.Option(Edition.ENTERPRISE, case_sensitive=False, help="Sets the team-projects limit."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    print_key: bool = typer.Option(
+        False, "--print-key", help="Print only the API key, for KEY=$(openpieces create-platform ... --print-key)."
+    ),
 ) -> None:
     """Create a platform, its owner user and PERSONAL project, and a first API key."""
     from app.projects.provisioning import PlatformProvisioning
+
+    if as_json and print_key:
+        raise typer.BadParameter("choose one of --json and --print-key", param_hint="--print-key")
 
     with _database_url() as url:
         run_migrations(url)
         created = asyncio.run(_with_db(url, lambda db: PlatformProvisioning(db).create_platform(name, edition.value)))
     result = {"platformId": created.platform_id, "ownerId": created.owner_id, "apiKey": created.api_key}
-    if as_json:
+    if print_key:
+        typer.echo(created.api_key)
+    elif as_json:
         typer.echo(json.dumps(result))
     else:
         typer.echo(f"platform id: {created.platform_id}\nowner id:    {created.owner_id}")
@@ -187,7 +303,9 @@ def create_api_key(
 
 
 @cli.command()
-def seed(file: Path = typer.Argument(..., help="A YAML or JSON seed file (see examples/seed.yaml).")) -> None:
+def seed(
+    file: Path = typer.Argument(..., metavar="FILE", help="A YAML or JSON seed file (see examples/seed.yaml)."),
+) -> None:
     """Apply a seed file: make the platforms, keys, projects, connections and flows it describes
     that do not exist yet. Safe to run again."""
     from app.admin.seed import apply_seed

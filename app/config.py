@@ -12,6 +12,9 @@ class Settings(BaseSettings):
 
     # A `postgresql+asyncpg://` URL. Unset: an embedded PostgreSQL under `data_dir` is used.
     database_url: str | None = None
+    # Set by `openpieces serve` for its workers when `database_url` is the embedded PostgreSQL it
+    # started itself (so the workers' "ready" line says what runs).
+    database_embedded: bool = False
     data_dir: Path = Path(".openpieces")
     run_migrations: bool = True
 

@@ -74,7 +74,8 @@ def load_or_create_key(configured: str | None, data_dir: Path, *, required: bool
     finally:
         os.unlink(temp_name)
     log.warning(
-        "no AP_ENCRYPTION_KEY set: generated one for connection secrets; keep it with the database",
+        f"no AP_ENCRYPTION_KEY set: generated one for connection secrets in {path.resolve()}; "
+        "back it up with the database (without it the stored secrets cannot be read)",
         extra={"path": str(path.resolve())},
     )
     return _decode_key(encoded)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -311,17 +312,59 @@ async def run_migrations_async(database_url: str) -> None:
     await asyncio.to_thread(run_migrations, database_url)
 
 
+def describe_database_url(url: str) -> str:
+    """The URL as it may be shown: without its password."""
+    from sqlalchemy.engine import URL, make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # not a URL SQLAlchemy can parse: say so rather than echo it
+        return "(an unparsable AP_DATABASE_URL)"
+    shown = URL.create(
+        parsed.drivername, parsed.username, None, parsed.host, parsed.port, parsed.database, parsed.query
+    )
+    return shown.render_as_string(hide_password=False)
+
+
+def describe_embedded(data_dir: Path) -> str:
+    return f"embedded PostgreSQL in {(data_dir / 'pgdata').resolve()}"
+
+
+def import_pgserver() -> Any:
+    """`pgserver`, imported without platformdirs' RuntimeDirWarning: pgserver keeps only its lock
+    file in the runtime dir, and the fallback platformdirs warns about (/tmp/runtime-UID, when
+    XDG_RUNTIME_DIR is unset, as under sudo, cron, CI and containers) serves that purpose."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=_runtime_dir_warning())
+        import pgserver
+
+    return pgserver
+
+
+def _runtime_dir_warning() -> type[Warning]:
+    try:
+        from platformdirs import RuntimeDirWarning  # type: ignore[attr-defined]
+    except ImportError:  # older platformdirs: no such warning
+        return UserWarning
+    return RuntimeDirWarning  # type: ignore[no-any-return]
+
+
 class EmbeddedPostgres:
     """PostgreSQL 16 from the `pgserver` wheel, with its data under `data_dir`."""
 
     def __init__(self, data_dir: Path, *, cleanup: str | None = "stop") -> None:
-        import pgserver
-
+        pgserver = import_pgserver()
         self.pgdata = (data_dir / "pgdata").resolve()
+        # A new data dir is a new, empty database: the CLI says so (a key made in one that a server
+        # on another will never accept is the classic first-run surprise).
+        self.created = not (self.pgdata / "PG_VERSION").exists()
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self._server = pgserver.get_server(self.pgdata, cleanup_mode=cleanup)
         self.url = to_async_url(self._server.get_uri())
-        log.info("embedded postgres ready", extra={"pgdata": str(self.pgdata)})
+        log.debug("embedded postgres ready", extra={"pgdata": str(self.pgdata), "newDatabase": self.created})
+
+    def describe(self) -> str:
+        return describe_embedded(self.pgdata.parent)
 
     def create_database(self, name: str) -> str:
         self._server.psql(f'CREATE DATABASE "{name}";')

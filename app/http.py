@@ -192,6 +192,25 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{where} is invalid"
 
 
+def _non_json_content_type(request: Request, exc: RequestValidationError) -> str | None:
+    """The Content-Type of a body that was refused because it was not sent as JSON (`curl -d` sends
+    application/x-www-form-urlencoded), else None. FastAPI reads only JSON bodies, so the body's own
+    errors would otherwise read "body must be object" for a well-formed JSON object."""
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        return None
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return None
+    if any(error.get("loc", ())[:1] == ("body",) for error in exc.errors()):
+        return media_type
+    return None
+
+
+def _content_type_message(media_type: str) -> str:
+    return f"body must be JSON sent with Content-Type: application/json (got Content-Type: {media_type})"
+
+
 def validation_message(exc: RequestValidationError) -> str:
     errors = list(exc.errors())
     return _describe(errors[0]) if errors else "request is invalid"
@@ -205,11 +224,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         length = request.headers.get("content-length", "")
+        wrong_type = _non_json_content_type(request, exc)
         result = policy_for(request).invalid_request(
             list(exc.errors()),
             path=request.url.path,
             route=request.scope.get("route"),
-            documented=validation_message(exc),
+            documented=validation_message(exc) if wrong_type is None else _content_type_message(wrong_type),
             content_type=request.headers.get("content-type", ""),
             body_size=int(length) if length.isdigit() else None,
         )
@@ -341,6 +361,11 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope["path"]
+        if len(path) > 1 and path[-1] == "/":
+            # `/v1/projects/` is `/v1/projects`, as on the real server (Fastify's ignoreTrailingSlash),
+            # rather than an empty 307 that a client which does not follow redirects reads as nothing.
+            scope["path"] = path[:-1]
         request_id = authorization = None
         body_size = 0
         for name, value in scope["headers"]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from fastapi_offline import FastAPIOffline
 
 from app import __version__, metrics
 from app.admin.router import router as admin_router
@@ -21,7 +22,7 @@ from app.auth import ApiKeyAuthenticator
 from app.compat import CompatPolicy
 from app.config import Settings, get_settings
 from app.crypto import SecretBox, load_or_create_key
-from app.db import Database, EmbeddedPostgres, run_migrations_async
+from app.db import Database, EmbeddedPostgres, describe_database_url, describe_embedded, run_migrations_async
 from app.errors import ServiceUnavailable
 from app.flows.router import router as flows_router
 from app.global_connections.router import router as global_connections_router
@@ -86,7 +87,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.metrics_enabled and metrics.multiprocess_dir()
         else None
     )
-    log.info("ready", extra={"version": __version__, "embedded": embedded is not None})
+    log.info(
+        "ready",
+        extra={
+            "version": __version__,
+            "embedded": embedded is not None or settings.database_embedded,
+            "database": describe_embedded(settings.data_dir)
+            if embedded is not None or settings.database_embedded
+            else describe_database_url(database_url),
+        },
+    )
     try:
         yield
     finally:
@@ -110,7 +120,9 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
     """`tracer_provider`: where spans go when tracing is on (tests pass an in-memory one)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    app = FastAPI(
+    # Swagger UI and Redoc served from the fastapi-offline package, not a CDN: /docs renders with
+    # no internet (self-hosted and CI machines often have none).
+    app = FastAPIOffline(
         title="openpieces: Activepieces platform API",
         version=__version__,
         description=(
@@ -119,6 +131,8 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         ),
         lifespan=_lifespan,
         default_response_class=ApJSONResponse,
+        # A trailing slash is dropped at the edge (EdgeMiddleware); what is left never redirects.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.compat = CompatPolicy.of(settings.compat)

@@ -16,10 +16,14 @@ from app.db import Database, run_migrations
 from app.main import create_app
 from app.projects.provisioning import PlatformProvisioning
 from tests import flow_oracle as oracle_state
-from tests.pg import fresh_database
+from tests.pg import describe_test_server, fresh_database
 
 # Fixed for the run, so a test can open what the server sealed.
 TEST_ENCRYPTION_KEY = new_encoded_key()
+
+
+def pytest_report_header() -> str:
+    return describe_test_server()
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +99,9 @@ async def anonymous(app: object) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The differential flow oracle says loudly when it could not run, and what it checked."""
+    """Which database the run used (again, after the results), and the differential flow oracle
+    says loudly when it could not run, and what it checked."""
+    terminalreporter.write_line(describe_test_server())
     for reason in oracle_state.UNAVAILABLE:
         terminalreporter.write_sep("!", "FLOW ORACLE SKIPPED", red=True, bold=True)
         terminalreporter.write_line(f"the differential flow oracle did not run: {reason}", red=True, bold=True)

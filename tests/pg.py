@@ -4,6 +4,7 @@ embedded one from the `pgserver` wheel in a temp dir. Every run gets its own fre
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import tempfile
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 
 import asyncpg
 
-from app.db import to_async_url, to_plain_url
+from app.db import describe_database_url, import_pgserver, to_async_url, to_plain_url
 
 LOCAL_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -42,19 +43,41 @@ def _with_database(url: str, name: str) -> str:
     return f"{server}/{name}" + (f"?{query}" if query else "")
 
 
+@functools.cache
+def chosen_server() -> str | None:
+    """The PostgreSQL server the tests use: AP_TEST_DATABASE_URL, else the local one when it
+    answers; None means an embedded one in a temp dir. Decided once per run."""
+    explicit = os.environ.get("AP_TEST_DATABASE_URL")
+    if explicit:
+        return to_plain_url(to_async_url(explicit))
+    if asyncio.run(_can_connect(LOCAL_SERVER_URL)):
+        return LOCAL_SERVER_URL
+    return None
+
+
+def describe_test_server() -> str:
+    """One line for pytest's header and summary: which database this run uses (never a password)."""
+    server = chosen_server()
+    if server is None:
+        return (
+            f"openpieces tests: database: an embedded PostgreSQL in a temp dir "
+            f"({describe_database_url(LOCAL_SERVER_URL)} did not answer; AP_TEST_DATABASE_URL unset)"
+        )
+    source = "AP_TEST_DATABASE_URL" if os.environ.get("AP_TEST_DATABASE_URL") else "the local server"
+    return (
+        f"openpieces tests: database: {describe_database_url(server)} ({source}), "
+        "a fresh database openpieces_test_* created and dropped by this run"
+    )
+
+
 @contextmanager
 def fresh_database() -> Iterator[str]:
     """Yields a `postgresql+asyncpg://` URL of a new, empty database; drops it afterwards."""
-    explicit = os.environ.get("AP_TEST_DATABASE_URL")
     embedded = None
     tmp_dir = None
-    if explicit:
-        server_url = to_plain_url(to_async_url(explicit))
-    elif asyncio.run(_can_connect(LOCAL_SERVER_URL)):
-        server_url = LOCAL_SERVER_URL
-    else:
-        import pgserver
-
+    server_url = chosen_server()
+    if server_url is None:
+        pgserver = import_pgserver()
         tmp_dir = tempfile.mkdtemp(prefix="ap-pg-")
         embedded = pgserver.get_server(tmp_dir, cleanup_mode="stop")
         server_url = embedded.get_uri()

@@ -40,8 +40,19 @@ def raw(body: bytes, content_type: str = "application/json") -> dict[str, Any]:
         ("/v1/projects", raw(b""), 400, "body must be object"),
         ("/v1/projects", raw(b"[]"), 400, "body must be object"),
         ("/v1/projects", raw(b'"x"'), 400, "body must be object"),
-        ("/v1/projects", raw(b"displayName=x", "application/x-www-form-urlencoded"), 400, "body must be object"),
-        ("/v1/projects", raw(b'{"displayName":"x"}', "text/plain"), 400, "body must be object"),
+        (
+            "/v1/projects",
+            raw(b"displayName=x", "application/x-www-form-urlencoded"),
+            400,
+            "body must be JSON sent with Content-Type: application/json "
+            "(got Content-Type: application/x-www-form-urlencoded)",
+        ),
+        (
+            "/v1/projects",
+            raw(b'{"displayName":"x"}', "text/plain; charset=utf-8"),
+            400,
+            "body must be JSON sent with Content-Type: application/json (got Content-Type: text/plain)",
+        ),
         ("/v1/projects", raw(b'{"displayName": "a\\u0000b"}'), 400, NOT_STORABLE),
         ("/v1/projects", {"json": {"displayName": "ok", "metadata": {"k": "a\u0000"}}}, 400, NOT_STORABLE),
         ("/v1/projects", {"json": {"displayName": "ok", "metadata": {"k\u0000": 1}}}, 400, NOT_STORABLE),
