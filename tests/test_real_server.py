@@ -30,7 +30,10 @@ def test_cli_creates_platforms_and_keys(database_url: str, tmp_path: Path) -> No
 
     missing = run_cli("create-api-key", "--platform-id", "z" * 21, env=env)
     assert missing.returncode == 1
-    assert json.loads(missing.stderr)["code"] == "ENTITY_NOT_FOUND"
+    # stderr: the database line, then the error as one JSON object.
+    said, error = missing.stderr.splitlines()
+    assert said.startswith("database: postgresql+asyncpg://")
+    assert json.loads(error)["code"] == "ENTITY_NOT_FOUND"
 
     bad_edition = run_cli("create-platform", "--name", "X", "--edition", "GOLD", env=env)
     assert bad_edition.returncode == 2
