@@ -275,7 +275,8 @@ def test_the_quick_start_runs_as_pasted(fresh_dir: Path) -> None:
     script = [line.replace("8080", str(port)) for line in lines if "pip install" not in line]
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
     # Every curl reports its status on a line of its own, so the test can read them.
-    wrapper = "curl() { command curl -w '\\nHTTP %{http_code}\\n' \"$@\"; }\n"
+    # (Its -w comes last, so it is the one curl uses.)
+    wrapper = "curl() { command curl \"$@\" -w '\\nHTTP %{http_code}\\n'; }\n"
     process = subprocess.Popen(
         ["bash", "-c", "set -e\n" + wrapper + "\n".join(script)],
         cwd=tmp_path,
