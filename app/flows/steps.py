@@ -419,7 +419,7 @@ def add_action(
         parent["nextAction"] = _new_action(action, parent.get("nextAction"), from_client=from_client)
 
 
-def add_subtree(trigger: Step, parent_name: str, location: str, branch_index: int | None, subtree: Step) -> None:
+def add_subtree(trigger: Step, parent_name: str, location: str | None, branch_index: int | None, subtree: Step) -> None:
     """Add a step with its successors and inner chains (import, move, duplicate), one step at a
     time; each keeps the `valid` it has."""
     add_action(trigger, parent_name, location, branch_index, _strip(subtree), from_client=False)
@@ -517,7 +517,8 @@ def move_action(trigger: Step, name: str, new_parent: str, location: str | None,
         raise StepError("A step cannot be moved inside itself")
     step = _detach(trigger, name)
     assert step is not None
-    add_subtree(trigger, new_parent, location or "AFTER", branch_index, step)
+    # No location is no location: under a loop or a router that is refused, as on the real server.
+    add_subtree(trigger, new_parent, location, branch_index, step)
 
 
 def _clone_with_new_names(trigger: Step, first: Step) -> Step:
