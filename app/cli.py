@@ -25,7 +25,7 @@ import typer
 from app import __version__
 from app.config import Settings, get_settings
 from app.crypto import InvalidEncryptionKey, load_or_create_key, new_encoded_key
-from app.db import Database, EmbeddedPostgres, describe_database_url, run_migrations
+from app.db import EmbeddedPostgres, database_for, describe_database_url, migrate_for
 from app.http import configure_logging
 
 log = logging.getLogger("openpieces.cli")
@@ -124,7 +124,7 @@ def _database_url() -> Iterator[str]:
 
 async def _with_db(url: str, action):  # type: ignore[no-untyped-def]
     # Room for a held advisory lock beside the work (seeding takes one).
-    db = Database(url, pool_size=2, max_overflow=2)
+    db = database_for(get_settings(), url, pool_size=2, max_overflow=2)
     try:
         return await action(db)
     finally:
@@ -165,7 +165,7 @@ def serve(
             extra={"embedded": database.embedded, "newDatabase": database.created},
         )
         if settings.run_migrations:
-            run_migrations(database.url)
+            migrate_for(get_settings(), database.url)
         # The workers inherit a ready database: one URL, already migrated.
         os.environ["AP_DATABASE_URL"] = database.url
         os.environ["AP_DATABASE_EMBEDDED"] = "true" if database.embedded else "false"
@@ -248,7 +248,7 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 def migrate() -> None:
     """Apply every pending migration (alembic upgrade head)."""
     with _database_url() as url:
-        run_migrations(url)
+        migrate_for(get_settings(), url)
     typer.echo("database is up to date")
 
 
@@ -268,7 +268,7 @@ def create_platform(
         raise typer.BadParameter("choose one of --json and --print-key", param_hint="--print-key")
 
     with _database_url() as url:
-        run_migrations(url)
+        migrate_for(get_settings(), url)
         created = asyncio.run(_with_db(url, lambda db: PlatformProvisioning(db).create_platform(name, edition.value)))
     result = {"platformId": created.platform_id, "ownerId": created.owner_id, "apiKey": created.api_key}
     if print_key:
@@ -290,7 +290,7 @@ def create_api_key(
     from app.platforms.service import PlatformService
 
     with _database_url() as url:
-        run_migrations(url)
+        migrate_for(get_settings(), url)
         try:
             key = asyncio.run(_with_db(url, lambda db: PlatformService(db).create_api_key(platform_id)))
         except ActivepiecesError as exc:
@@ -315,7 +315,7 @@ def seed(
     settings = get_settings()
     secrets = SecretBox(_encryption_key(settings))
     with _database_url() as url:
-        run_migrations(url)
+        migrate_for(get_settings(), url)
         made = asyncio.run(_with_db(url, lambda db: apply_seed(db, secrets, document)))
     typer.echo(json.dumps({"applied": str(file), "made": made}))
 

@@ -16,6 +16,12 @@ class Settings(BaseSettings):
     # started itself (so the workers' "ready" line says what runs).
     database_embedded: bool = False
     data_dir: Path = Path(".openpieces")
+    # What AP_DATABASE_URL reaches: PostgreSQL ("none"), or a pooler such as PgBouncer. In
+    # "transaction" mode no connection keeps a prepared statement or session state past a
+    # transaction, and what needs a real session goes to `database_direct_url`.
+    database_pooler: Literal["none", "session", "transaction"] = "none"
+    # PostgreSQL itself, for migrations (and their lock) and LISTEN. Defaults to AP_DATABASE_URL.
+    database_direct_url: str | None = None
     run_migrations: bool = True
 
     # Key for encrypting connection secrets (urlsafe base64 of 32 bytes). Unset: generated
@@ -52,6 +58,20 @@ class Settings(BaseSettings):
     # OpenTelemetry traces of every request; needs `pip install 'openpieces[otel]'`. The exporter is
     # set by the standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ...).
     tracing_enabled: bool = False
+
+    def pooler_of(self, database_url: str) -> str:
+        """The pooler mode of `database_url`: AP_DATABASE_POOLER for AP_DATABASE_URL, none for the
+        embedded PostgreSQL."""
+        return self.database_pooler if database_url == self.database_url else "none"
+
+    def direct(self, database_url: str) -> tuple[str, str]:
+        """The URL for work that needs a session of its own, and the pooler mode it runs in (a
+        transaction-mode pooler still, when no direct URL is set)."""
+        if self.database_direct_url and database_url == self.database_url:
+            return self.database_direct_url, "none"
+        if database_url != self.database_url:  # the embedded PostgreSQL
+            return database_url, "none"
+        return database_url, self.database_pooler
 
 
 @lru_cache

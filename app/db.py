@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util.queue import AsyncAdaptedQueue
 
+from app.config import Settings
 from app.serialization import json_bytes
 
 log = logging.getLogger("openpieces.db")
@@ -41,8 +42,43 @@ class Base(DeclarativeBase):
 
 
 # Every query here is a short OLTP query: PostgreSQL's JIT, triggered by large cost estimates on
-# correlated subqueries, only ever added hundreds of milliseconds of compiling.
+# correlated subqueries, only ever added hundreds of milliseconds of compiling. Sent as a startup
+# parameter (no round trip) on direct connections; a transaction-mode pooler refuses startup
+# parameters, so there migration 0006 makes it the database's default instead.
 SESSION_SETTINGS = {"jit": "off"}
+
+# AP_DATABASE_POOLER values. "transaction": PgBouncer (or another pooler) in transaction mode hands
+# each transaction to any server connection, so nothing may outlive a transaction on one.
+POOLER_MODES = ("none", "session", "transaction")
+
+
+def _unnamed_statement() -> str:
+    return ""
+
+
+def driver_options(pooler: str) -> dict[str, Any]:
+    """asyncpg connect options, for SQLAlchemy's engine and the raw pools alike.
+
+    Behind a transaction-mode pooler every statement is unnamed and uncached: the pooler may hand
+    the next transaction to another server connection, where a named statement is missing (or
+    another client's of the same name, `__asyncpg_stmt_1__`, already exists). asyncpg parses an
+    unnamed statement again in the same round trip that binds and executes it, so a type lookup
+    between prepare and execute cannot split them. SQLAlchemy's dialect, which always prepares, is
+    given the empty name; no session settings are sent (the pooler refuses them)."""
+    if pooler == "transaction":
+        return {"statement_cache_size": 0}
+    return {"server_settings": SESSION_SETTINGS}
+
+
+def engine_connect_args(pooler: str) -> dict[str, Any]:
+    if pooler == "transaction":
+        return {
+            **driver_options(pooler),
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unnamed_statement,
+        }
+    return driver_options(pooler)
+
 
 # Taken by whoever migrates or bootstraps, so several workers starting at once take turns.
 MIGRATION_LOCK_KEY = 7_242_151
@@ -67,8 +103,21 @@ class Database:
       here against ~0.1 ms for asyncpg, more than the whole budget of a by-id read.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 20,
+        pooler: str = "none",
+        direct_url: str | None = None,
+    ) -> None:
+        if pooler not in POOLER_MODES:
+            raise ValueError(f"AP_DATABASE_POOLER must be one of {', '.join(POOLER_MODES)}, not {pooler!r}")
         self.url = url
+        self.pooler = pooler
+        # For work that needs a session of its own (LISTEN): PostgreSQL itself, not the pooler.
+        self.direct_url = direct_url or url
         # hide_parameters: an error's text never carries the values a client sent.
         self.engine: AsyncEngine = create_async_engine(
             url,
@@ -79,7 +128,7 @@ class Database:
             # JSON read back as the fast path reads it (and as the real server, in JavaScript, does):
             # integers past 64 bits become floats instead of numbers no JSON encoder here can write.
             json_deserializer=orjson.loads,
-            connect_args={"server_settings": SESSION_SETTINGS},
+            connect_args=engine_connect_args(pooler),
         )
         self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._pool_size = pool_size
@@ -109,11 +158,22 @@ class Database:
                 min_size=1,
                 max_size=self._pool_size,
                 init=_init_connection,
-                server_settings=SESSION_SETTINGS,
                 reset=_reset_connection,
+                **driver_options(self.pooler),
             )
         async with self._pool.acquire() as conn:
             yield conn
+
+    @property
+    def has_direct_session(self) -> bool:
+        """True when `direct_url` reaches PostgreSQL with a session of its own (not through a
+        transaction-mode pooler), so LISTEN and session locks work there."""
+        return self.pooler != "transaction" or self.direct_url != self.url
+
+    async def connect_direct(self) -> asyncpg.Connection:
+        """A dedicated connection on the direct URL (the caller closes it)."""
+        options = driver_options("none" if self.has_direct_session else self.pooler)
+        return await asyncpg.connect(_asyncpg_dsn(self.direct_url), **options)
 
     async def ping(self) -> None:
         async with self.fast_read() as conn:
@@ -236,6 +296,25 @@ def affected_rows(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
+def database_for(
+    settings: Settings, url: str, *, pool_size: int | None = None, max_overflow: int | None = None
+) -> Database:
+    """The `Database` for `url` as the settings describe it (pooler mode, direct URL)."""
+    direct_url, _ = settings.direct(url)
+    return Database(
+        url,
+        pool_size=settings.db_pool_size if pool_size is None else pool_size,
+        max_overflow=settings.db_max_overflow if max_overflow is None else max_overflow,
+        pooler=settings.pooler_of(url),
+        direct_url=direct_url,
+    )
+
+
+def migrate_for(settings: Settings, url: str) -> None:
+    """Migrations run on the direct URL: they hold a lock for the whole upgrade."""
+    run_migrations(*settings.direct(url))
+
+
 def is_unavailable_error(exc: BaseException) -> bool:
     """True for errors that mean 'the database cannot be reached', not 'the query was wrong'."""
     if isinstance(exc, (OperationalError, InterfaceError)):
@@ -290,7 +369,7 @@ def to_plain_url(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def alembic_config(database_url: str) -> Any:
+def alembic_config(database_url: str, pooler: str = "none") -> Any:
     from alembic.config import Config
 
     import migrations
@@ -298,18 +377,20 @@ def alembic_config(database_url: str) -> Any:
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
     config.attributes["database_url"] = to_async_url(database_url)
+    config.attributes["pooler"] = pooler
     return config
 
 
-def run_migrations(database_url: str) -> None:
-    """`alembic upgrade head`, synchronous (alembic's env.py runs its own event loop)."""
+def run_migrations(database_url: str, pooler: str = "none") -> None:
+    """`alembic upgrade head`, synchronous (alembic's env.py runs its own event loop). Give it the
+    direct URL; `pooler` says what that URL reaches (a pooler when no direct URL was configured)."""
     from alembic import command
 
-    command.upgrade(alembic_config(database_url), "head")
+    command.upgrade(alembic_config(database_url, pooler), "head")
 
 
-async def run_migrations_async(database_url: str) -> None:
-    await asyncio.to_thread(run_migrations, database_url)
+async def run_migrations_async(database_url: str, pooler: str = "none") -> None:
+    await asyncio.to_thread(run_migrations, database_url, pooler)
 
 
 def describe_database_url(url: str) -> str:
@@ -389,6 +470,17 @@ def escape_like(value: str) -> str:
 
 
 LIKE_ESCAPE = "/"
+
+
+def foreign_key_violation_on(exc: BaseException, *referred_tables: str) -> bool:
+    """True when `exc` is an IntegrityError raised by a foreign key to one of `referred_tables`
+    (the naming convention ends each foreign key's name with the table it refers to)."""
+    orig = getattr(exc, "orig", None)
+    cause = getattr(orig, "__cause__", None)
+    if not isinstance(cause, asyncpg.ForeignKeyViolationError):
+        return False
+    name = cause.constraint_name or ""
+    return any(name.endswith(f"_{table}") for table in referred_tables)
 
 
 def unique_violation_on(exc: BaseException, constraint: str) -> bool:

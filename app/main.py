@@ -22,7 +22,14 @@ from app.auth import ApiKeyAuthenticator
 from app.compat import CompatPolicy
 from app.config import Settings, get_settings
 from app.crypto import SecretBox, load_or_create_key
-from app.db import Database, EmbeddedPostgres, describe_database_url, describe_embedded, run_migrations_async
+from app.db import (
+    Database,
+    EmbeddedPostgres,
+    database_for,
+    describe_database_url,
+    describe_embedded,
+    run_migrations_async,
+)
 from app.errors import ServiceUnavailable
 from app.flows.router import router as flows_router
 from app.global_connections.router import router as global_connections_router
@@ -62,9 +69,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         embedded = EmbeddedPostgres(settings.data_dir)
         database_url = embedded.url
     if settings.run_migrations:
-        await run_migrations_async(database_url)
+        await run_migrations_async(*settings.direct(database_url))
 
-    db = Database(database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+    db = database_for(settings, database_url)
     platforms = PlatformService(db)
     app.state.db = db
     app.state.project_service = project_service(db)

@@ -2,6 +2,7 @@
 
 
 def import_all_models() -> None:
+    import app.admin.models
     import app.flows.models
     import app.global_connections.models
     import app.platforms.models

@@ -1,4 +1,7 @@
-"""Alembic environment: async engine, and an advisory lock so concurrent starters take turns."""
+"""Alembic environment: async engine, and an advisory lock so concurrent starters take turns.
+
+The lock is transaction-scoped: the whole upgrade is one transaction, and a session lock would
+outlive it on a pooler's server connection (blocking every later migration that lands there)."""
 
 import asyncio
 import os
@@ -8,7 +11,7 @@ from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.db import MIGRATION_LOCK_KEY, Base, to_async_url
+from app.db import MIGRATION_LOCK_KEY, Base, engine_connect_args, to_async_url
 from app.models import import_all_models
 
 import_all_models()
@@ -29,10 +32,11 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = create_async_engine(_database_url(), poolclass=pool.NullPool)
+    pooler = config.attributes.get("pooler") or os.environ.get("AP_DATABASE_POOLER") or "none"
+    engine = create_async_engine(_database_url(), poolclass=pool.NullPool, connect_args=engine_connect_args(pooler))
     try:
         async with engine.connect() as connection:
-            await connection.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+            await connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
             await connection.run_sync(_run)
             await connection.commit()
     finally:

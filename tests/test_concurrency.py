@@ -7,10 +7,12 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import httpx
 import pytest
 
+from tests.pgbouncer import pooled_env
 from tests.processes import run_cli, running_server
 
 pytestmark = pytest.mark.slow
@@ -18,11 +20,17 @@ pytestmark = pytest.mark.slow
 PARALLEL = 50
 
 
-@pytest.fixture(scope="module")
-def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+@pytest.fixture(scope="module", params=["direct", "pgbouncer"])
+def server(
+    request: pytest.FixtureRequest, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """The same checks straight on PostgreSQL and through PgBouncer in transaction mode."""
     env = {"AP_DATABASE_URL": database_url, "AP_DATA_DIR": str(tmp_path_factory.mktemp("concurrency"))}
-    with running_server(env, workers=2) as base_url:
-        yield base_url, env
+    with ExitStack() as stack:
+        if request.param == "pgbouncer":
+            env |= stack.enter_context(pooled_env(database_url))
+        with running_server(env, workers=2) as base_url:
+            yield base_url, env
 
 
 def new_platform(env: dict[str, str], edition: str) -> str:

@@ -201,15 +201,12 @@ def _fail(path: Path, node: yaml.Node | None, loc: tuple[Any, ...], message: str
 async def apply_seed(db: Database, secrets: SecretBox, document: SeedDocument) -> dict[str, int]:
     """Make what the seed describes and is missing. Workers starting at once take turns."""
     made = {"platforms": 0, "projects": 0, "globalConnections": 0, "flows": 0}
-    async with db.engine.connect() as lock_conn:
-        # A session lock held while the services below run their own transactions.
-        await lock_conn.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
-        try:
-            for platform in document.platforms:
-                await _apply_platform(db, secrets, platform, made)
-        finally:
-            await lock_conn.execute(text(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
-            await lock_conn.commit()
+    async with db.transaction() as lock_conn:
+        # Held while the services below run their own transactions; transaction-scoped, so it can
+        # never outlive this (behind a transaction-mode pooler, a session lock would).
+        await lock_conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
+        for platform in document.platforms:
+            await _apply_platform(db, secrets, platform, made)
     if any(made.values()):
         log.info("seed applied", extra=made)
     return made
