@@ -473,10 +473,13 @@ LIKE_ESCAPE = "/"
 
 
 def foreign_key_violation_on(exc: BaseException, *referred_tables: str) -> bool:
-    """True when `exc` is an IntegrityError raised by a foreign key to one of `referred_tables`
-    (the naming convention ends each foreign key's name with the table it refers to)."""
-    orig = getattr(exc, "orig", None)
-    cause = getattr(orig, "__cause__", None)
+    """True when `exc` (asyncpg's, or SQLAlchemy's wrapping it) was raised by a foreign key to one of
+    `referred_tables` (the naming convention ends each foreign key's name with the table it refers to)."""
+    cause = (
+        exc
+        if isinstance(exc, asyncpg.ForeignKeyViolationError)
+        else getattr(getattr(exc, "orig", None), "__cause__", None)
+    )
     if not isinstance(cause, asyncpg.ForeignKeyViolationError):
         return False
     name = cause.constraint_name or ""

@@ -54,7 +54,7 @@ class InjectedFault(Protocol):
 
 
 class FaultSource(Protocol):
-    def take(self, method: str, path: str) -> InjectedFault | None: ...
+    async def take(self, method: str, path: str) -> InjectedFault | None: ...
 
 
 class RequestRecorder(Protocol):
@@ -396,7 +396,7 @@ class EdgeMiddleware:
         traffic = self.traffic
         api = api_path(scope["path"]) if traffic is not None else None
         try:
-            if api is not None and traffic is not None and (fault := traffic.faults.take(scope["method"], api)):
+            if api is not None and traffic is not None and (fault := await traffic.faults.take(scope["method"], api)):
                 if fault.delay_ms:
                     await asyncio.sleep(fault.delay_ms / 1000)
                 if fault.status is not None:

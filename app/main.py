@@ -19,6 +19,7 @@ from app.admin.router import router as admin_router
 from app.admin.seed import apply_seed, load_seed_file
 from app.admin.traffic import FaultInjector, RequestLog, Traffic
 from app.auth import ApiKeyAuthenticator
+from app.changes import ChangeListener
 from app.compat import CompatPolicy
 from app.config import Settings, get_settings
 from app.crypto import SecretBox, load_or_create_key
@@ -76,6 +77,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.db = db
     app.state.project_service = project_service(db)
     app.state.authenticator = ApiKeyAuthenticator(platforms.resolve_api_key, settings.auth_cache_ttl_seconds)
+    if app.state.traffic is not None:
+        app.state.traffic.attach(db)
+    listener = await _listen_for_changes(app, db)
     if settings.bootstrap_api_key:
         created = await PlatformProvisioning(db).ensure_bootstrap_platform(
             settings.bootstrap_api_key, settings.bootstrap_edition
@@ -107,6 +111,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        if listener is not None:
+            await listener.stop()
+        if app.state.traffic is not None:
+            await app.state.traffic.requests.close()
         if refresher is not None:
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -121,6 +129,33 @@ async def _record_pools_forever(db: Database) -> None:
     while True:
         metrics.record_pools(db.pool_stats())
         await asyncio.sleep(POOL_GAUGES_EVERY_SECONDS)
+
+
+async def _listen_for_changes(app: FastAPI, db: Database) -> ChangeListener | None:
+    """Hear of deleted keys and resets made through any replica (app/changes.py)."""
+    if not db.has_direct_session:
+        log.warning(
+            "AP_DATABASE_POOLER=transaction without AP_DATABASE_DIRECT_URL: no LISTEN, so other replicas"
+            " notice a deleted key or a reset only after AP_AUTH_CACHE_TTL_SECONDS"
+        )
+        return None
+    listener = ChangeListener(db.connect_direct, lambda change: _apply_change(app, change))
+    listener.start()
+    # Not ready before listening, or a change made meanwhile would go unheard until the TTL.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(listener.connected.wait(), timeout=10)
+    return listener
+
+
+def _apply_change(app: FastAPI, change: dict[str, Any] | None) -> None:
+    authenticator: ApiKeyAuthenticator = app.state.authenticator
+    kind = change.get("kind") if change else None
+    if change is not None and kind == "platform_deleted":
+        authenticator.forget_platform(str(change.get("platformId")))
+    else:  # a reset, a reconnect (changes may have been missed), or a change this version does not know
+        authenticator.forget_all()
+    if kind == "reset" and app.state.traffic is not None:
+        app.state.traffic.requests.forget_pending()
 
 
 def create_app(settings: Settings | None = None, *, tracer_provider: Any = None) -> FastAPI:

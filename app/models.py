@@ -1,8 +1,8 @@
-"""One place that imports every domain's ORM models, so `Base.metadata` knows every table."""
+"""One place that imports every domain's ORM models, so `Base.metadata` knows every table. The admin
+API's own tables (`app/admin/models.py`) sit above the domains: it and the migrations import them."""
 
 
 def import_all_models() -> None:
-    import app.admin.models
     import app.flows.models
     import app.global_connections.models
     import app.platforms.models

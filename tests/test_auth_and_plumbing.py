@@ -4,7 +4,9 @@ import json
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from app.db import Database
 from tests.conftest import Tenant
 
 
@@ -113,3 +115,24 @@ async def test_access_log_is_one_json_line_without_secrets(app, tenant: Tenant) 
     assert isinstance(entry["ms"], float)
     text = b"".join(lines).decode()
     assert tenant.api_key not in text and "secret-query" not in text
+
+
+async def test_a_cached_key_of_a_just_deleted_platform_is_refused_not_500(tenant: Tenant, db: Database) -> None:
+    """Another replica deleted the platform and this one has not heard yet (issue 11, item 5): the
+    writes that insert rows owned by the platform answer as an unknown key does, never a 500."""
+    assert (await tenant.client.get("/v1/projects")).status_code == 200  # the key is cached now
+    async with db.transaction() as conn:  # deleted behind this replica's back: no notification
+        await conn.execute(text("DELETE FROM platform WHERE id = :id"), {"id": tenant.platform_id})
+    connection = {
+        "displayName": "Slack",
+        "pieceName": "@activepieces/piece-slack",
+        "type": "SECRET_TEXT",
+        "value": {"type": "SECRET_TEXT", "secret_text": "s3cret"},
+        "scope": "PLATFORM",
+        "projectIds": [],
+        "externalId": "after-deletion",
+    }
+    upserted = await tenant.client.post("/v1/global-connections", json=connection)
+    assert (upserted.status_code, upserted.json()) == (401, auth_error("invalid api key"))
+    created = await tenant.client.post("/v1/projects", json={"displayName": "After deletion"})
+    assert (created.status_code, created.json()) == (401, auth_error("invalid api key"))

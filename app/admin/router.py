@@ -72,7 +72,7 @@ async def reset(http: Request) -> Response:
 
 @router.post("/faults", status_code=status.HTTP_201_CREATED, summary="Make the next matching /v1 requests fail or wait")
 async def add_fault(body: FaultRequest, http: Request) -> Response:
-    fault = http.app.state.traffic.faults.add(
+    fault = await http.app.state.traffic.faults.add(
         path_pattern=body.path_pattern,
         method=body.method,
         status=body.status,
@@ -85,15 +85,15 @@ async def add_fault(body: FaultRequest, http: Request) -> Response:
 
 @router.get("/faults", summary="The faults and how many uses each has left")
 async def list_faults(http: Request) -> Response:
-    return ApJSONResponse([fault.describe() for fault in http.app.state.traffic.faults.list()])
+    return ApJSONResponse([fault.describe() for fault in await http.app.state.traffic.faults.list()])
 
 
 @router.delete("/faults", status_code=204, response_class=Response, summary="Remove every fault")
 async def clear_faults(http: Request) -> Response:
-    http.app.state.traffic.faults.clear()
+    await http.app.state.traffic.faults.clear()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/requests", summary="The last /v1 requests (no headers, no bodies)")
 async def recent_requests(http: Request, limit: int = Query(50, ge=1, le=1000)) -> Response:
-    return ApJSONResponse(http.app.state.traffic.requests.last(limit))
+    return ApJSONResponse(await http.app.state.traffic.requests.last(limit))

@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy import text
 
+import app.admin.models  # noqa: F401  (the faults and the request log are emptied by a reset too)
 from app.admin.seed import SeedDocument, apply_seed
 from app.admin.traffic import Traffic
 from app.auth import ApiKeyAuthenticator
+from app.changes import publish
 from app.config import Settings
 from app.crypto import SecretBox
 from app.db import Base, Database
@@ -75,6 +77,8 @@ class AdminService:
             # Users, keys, projects, flows, connections: all go by ON DELETE CASCADE.
             if not await PlatformRepository(conn).delete(platform_id):
                 raise platform_not_found(platform_id)
+            # Every replica forgets the platform's keys when this commits (not after their TTL).
+            await publish(conn, "platform_deleted", platformId=platform_id)
         self.authenticator.forget_platform(platform_id)
 
     async def create_api_key(self, platform_id: str) -> dict[str, str]:
@@ -84,10 +88,11 @@ class AdminService:
     async def reset(self) -> dict[str, Any]:
         started = time.perf_counter()
         async with self.db.transaction() as conn:
+            # The faults and the request log are tables too: emptied with the rest.
             await conn.execute(text(_truncate_statement()))
+            await publish(conn, "reset")
         self.authenticator.forget_all()
-        self.traffic.faults.clear()
-        self.traffic.requests.clear()
+        self.traffic.requests.forget_pending()
         emptied_ms = (time.perf_counter() - started) * 1000
         if self.settings.bootstrap_api_key:
             await PlatformProvisioning(self.db).ensure_bootstrap_platform(

@@ -11,7 +11,16 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array_agg
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.types import String
 
-from app.db import LIKE_ESCAPE, CompiledQuery, affected_rows, compiled, escape_like, iso_text, update_row
+from app.db import (
+    LIKE_ESCAPE,
+    CompiledQuery,
+    affected_rows,
+    compiled,
+    escape_like,
+    foreign_key_violation_on,
+    iso_text,
+    update_row,
+)
 from app.flows.repository import flows_using_connection
 from app.global_connections.models import AppConnection, AppConnectionProject
 from app.pagination import Cursor, Page, PageQuery, fetch_page
@@ -28,6 +37,11 @@ EMPTY_TEXT_ARRAY = literal([], ARRAY(String))
 
 class ProjectLinkVanished(Exception):
     """A project being linked was deleted by a concurrent request."""
+
+
+class PlatformVanished(Exception):
+    """The platform (or its owner) the connection belongs to was deleted meanwhile: its API key was
+    still trusted by a replica that had not yet heard of the deletion."""
 
 
 def _project_ids(connection_id: ColumnElement[str]) -> Any:
@@ -214,7 +228,12 @@ class GlobalConnectionRepository:
         """Insert, or update the platform's connection with the same externalId. Atomic: two
         concurrent upserts of one externalId make one row. Returns the row's id."""
         statement = compiled(_upsert, tuple(values))
-        return str(await statement.fetchval(self.conn, **{"v_" + k: v for k, v in values.items()}))
+        try:
+            return str(await statement.fetchval(self.conn, **{"v_" + k: v for k, v in values.items()}))
+        except asyncpg.ForeignKeyViolationError as exc:
+            if foreign_key_violation_on(exc, "platform", "user"):
+                raise PlatformVanished from exc
+            raise
 
     async def update(self, connection_id: str, values: dict[str, Any]) -> None:
         await update_row(self.conn, connection_t, connection_id, values)

@@ -10,9 +10,10 @@ import asyncpg
 from app.auth import Principal
 from app.crypto import SecretBox
 from app.db import Database
-from app.errors import EntityNotFound, ProjectNotFound
+from app.errors import AuthenticationFailed, EntityNotFound, ProjectNotFound
 from app.global_connections.repository import (
     GlobalConnectionRepository,
+    PlatformVanished,
     ProjectLinkVanished,
     fetch_connection_page,
 )
@@ -79,6 +80,9 @@ class GlobalConnectionService:
                 row = await connections.get_full(principal.platform_id, connection_id)
         except ProjectLinkVanished:
             raise ProjectNotFound(request.projectIds[0]) from None
+        except PlatformVanished:
+            # The key's platform is gone: answer as the key is now, unknown.
+            raise AuthenticationFailed() from None
         assert row is not None
         return connection_body(row)
 

@@ -16,6 +16,7 @@ from app.db import (
     CompiledQuery,
     compiled,
     escape_like,
+    foreign_key_violation_on,
     insert_row,
     iso_text,
     unique_violation_on,
@@ -133,6 +134,11 @@ class ExternalIdTaken(Exception):
     """The platform already has a project with this externalId."""
 
 
+class PlatformVanished(Exception):
+    """The platform (or its owner) was deleted meanwhile: its API key was still trusted by a replica
+    that had not yet heard of the deletion."""
+
+
 EXTERNAL_ID_INDEX = "uq_project_platform_id_external_id"
 
 
@@ -165,6 +171,10 @@ class ProjectRepository:
         except asyncpg.UniqueViolationError as exc:
             if unique_violation_on(exc, EXTERNAL_ID_INDEX):
                 raise ExternalIdTaken from exc
+            raise
+        except asyncpg.ForeignKeyViolationError as exc:
+            if foreign_key_violation_on(exc, "platform", "user"):
+                raise PlatformVanished from exc
             raise
 
     async def exists_on_any_platform(self, project_id: str) -> bool:

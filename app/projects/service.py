@@ -12,6 +12,7 @@ import asyncpg
 from app.auth import Principal
 from app.db import Database
 from app.errors import (
+    AuthenticationFailed,
     FeatureDisabled,
     ProjectExternalIdAlreadyExists,
     ProjectNotFound,
@@ -21,7 +22,7 @@ from app.errors import (
 from app.ids import new_id
 from app.pagination import decode_cursor
 from app.platforms.repository import PlatformRepository
-from app.projects.repository import ExternalIdTaken, ProjectReads, ProjectRepository
+from app.projects.repository import ExternalIdTaken, PlatformVanished, ProjectReads, ProjectRepository
 from app.projects.schemas import ColorName, CreateProjectRequest, UpdateProjectRequest, project_body
 from app.serialization import iso
 
@@ -155,8 +156,8 @@ class ProjectService:
                     # lock on it yet, so none is upgraded), concurrent creates take turns and the
                     # limit holds. Without one, creates on a platform need not wait for each other.
                     platform = await platforms.get(principal.platform_id, for_update=True)
-                if platform is None:
-                    raise ProjectNotFound("")
+                if platform is None:  # deleted since its key was cached: the key is unknown now
+                    raise AuthenticationFailed()
                 await assert_team_project_allowed(projects, platform.team_projects_limit, platform.id)
                 values, plan = new_project_values(
                     platform_id=platform.id,
@@ -172,6 +173,8 @@ class ProjectService:
                 row = await self.reads.fetch(conn, platform.id, values["id"])
         except ExternalIdTaken:
             raise ProjectExternalIdAlreadyExists(request.externalId or "") from None
+        except PlatformVanished:  # deleted after the check above (creates without a limit lock nothing)
+            raise AuthenticationFailed() from None
         assert row is not None
         return project_body(row, next_month_start())
 
