@@ -183,6 +183,8 @@ def serve(
             access_log=False,
             log_level="warning",
             proxy_headers=True,
+            # In-flight requests get this long once the listener has closed (app/draining.py).
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )
         # What uvicorn.run does, on the socket bound above.
         if workers > 1:

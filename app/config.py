@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # How long a resolved API key is trusted without asking the database again.
     # Keys are never cached negatively, so a new key works at once on every worker.
     auth_cache_ttl_seconds: float = 5.0
+    # On SIGTERM (app/draining.py): health answers 503 and responses close their connections for
+    # this long before the listener closes (give a load balancer time to notice), then in-flight
+    # requests get up to the timeout to finish.
+    shutdown_delay_seconds: float = 0.0
+    shutdown_timeout_seconds: int = 30
 
     # `GET /metrics` (Prometheus) and the per-request counting behind it.
     metrics_enabled: bool = True

@@ -61,6 +61,12 @@ class RequestRecorder(Protocol):
     def record(self, entry: dict[str, Any]) -> None: ...
 
 
+class DrainState(Protocol):
+    """Set once the server is shutting down (app/draining.py)."""
+
+    draining: bool
+
+
 class TrafficControls(Protocol):
     @property
     def faults(self) -> FaultSource: ...
@@ -349,8 +355,11 @@ class EdgeMiddleware:
         max_body_bytes: int | None = None,
         traffic: TrafficControls | None = None,
         observer: RequestObserver | None = None,
+        drain: DrainState | None = None,
     ) -> None:
         self.app = app
+        # While draining, every response closes its connection: no client keeps one to this replica.
+        self.drain = drain
         self.access_log = access_log
         self.max_body_bytes = max_body_bytes
         # The admin API's faults and request log; None (no cost) unless the admin API is on.
@@ -389,6 +398,8 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                if self.drain is not None and self.drain.draining:
+                    message["headers"].append((b"connection", b"close"))
             elif status >= 400 and observer is not None and failure_code is None:
                 failure_code = observer.error_code(message.get("body", b""))
             await send(message)

@@ -31,6 +31,7 @@ from app.db import (
     describe_embedded,
     run_migrations_async,
 )
+from app.draining import Drain
 from app.errors import ServiceUnavailable
 from app.flows.router import router as flows_router
 from app.global_connections.router import router as global_connections_router
@@ -98,6 +99,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.metrics_enabled and metrics.multiprocess_dir()
         else None
     )
+    app.state.drain.install()
     log.info(
         "ready",
         extra={
@@ -111,6 +113,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        app.state.drain.uninstall()
         if listener is not None:
             await listener.stop()
         if app.state.traffic is not None:
@@ -177,10 +180,13 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         redirect_slashes=False,
     )
     app.state.settings = settings
+    app.state.drain = Drain(settings.shutdown_delay_seconds)
     app.state.compat = CompatPolicy.of(settings.compat)
     install_error_handlers(app)
 
     async def database_answers(request: Request) -> Response:
+        if request.app.state.drain.draining:  # shutting down: a load balancer takes this replica out
+            return error_response(ServiceUnavailable("The server is shutting down"), request.app.state.compat)
         try:
             await request.app.state.db.ping()
         except Exception as exc:
@@ -227,6 +233,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         max_body_bytes=settings.max_body_bytes,
         traffic=app.state.traffic,
         observer=metrics.RequestMetrics(lambda: app.openapi()["paths"]) if settings.metrics_enabled else None,
+        drain=app.state.drain,
     )
     if settings.tracing_enabled:
         # Outside the edge middleware, so a request refused there is traced too.

@@ -69,7 +69,7 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path, time
 
 
 @contextmanager
-def pgbouncer(database_url: str, *, pool_size: int = 20) -> Iterator[str]:
+def pgbouncer(database_url: str, *, pool_size: int = 10) -> Iterator[str]:
     """Run PgBouncer (pool_mode = transaction) in front of `database_url`'s server; yields the same
     URL (scheme, user, database) pointing at PgBouncer instead."""
     binary = pgbouncer_binary()
