@@ -56,6 +56,26 @@ def _unnamed_statement() -> str:
     return ""
 
 
+# "Too many clients" (every connection slot of the server taken) is usually momentary on a busy
+# server: a new connection waits this long for a slot before the request is answered 503.
+CONNECT_PATIENCE_SECONDS = 2.0
+
+
+async def connect_patiently(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+    """`asyncpg.connect`, retried with a growing pause while the server has no free slot."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CONNECT_PATIENCE_SECONDS
+    pause = 0.05
+    while True:
+        try:
+            return await asyncpg.connect(*args, **kwargs)
+        except asyncpg.exceptions.TooManyConnectionsError:
+            if loop.time() + pause > deadline:
+                raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.4)
+
+
 def driver_options(pooler: str) -> dict[str, Any]:
     """asyncpg connect options, for SQLAlchemy's engine and the raw pools alike.
 
@@ -71,13 +91,10 @@ def driver_options(pooler: str) -> dict[str, Any]:
 
 
 def engine_connect_args(pooler: str) -> dict[str, Any]:
+    options: dict[str, Any] = {**driver_options(pooler), "async_creator_fn": connect_patiently}
     if pooler == "transaction":
-        return {
-            **driver_options(pooler),
-            "prepared_statement_cache_size": 0,
-            "prepared_statement_name_func": _unnamed_statement,
-        }
-    return driver_options(pooler)
+        options |= {"prepared_statement_cache_size": 0, "prepared_statement_name_func": _unnamed_statement}
+    return options
 
 
 # Taken by whoever migrates or bootstraps, so several workers starting at once take turns.
@@ -159,6 +176,7 @@ class Database:
                 max_size=self._pool_size,
                 init=_init_connection,
                 reset=_reset_connection,
+                connect=connect_patiently,
                 **driver_options(self.pooler),
             )
         async with self._pool.acquire() as conn:
@@ -173,7 +191,7 @@ class Database:
     async def connect_direct(self) -> asyncpg.Connection:
         """A dedicated connection on the direct URL (the caller closes it)."""
         options = driver_options("none" if self.has_direct_session else self.pooler)
-        return await asyncpg.connect(_asyncpg_dsn(self.direct_url), **options)
+        return await connect_patiently(_asyncpg_dsn(self.direct_url), **options)
 
     async def ping(self) -> None:
         async with self.fast_read() as conn:
@@ -201,7 +219,11 @@ class Database:
 
     async def dispose(self) -> None:
         if self._pool is not None:
-            await self._pool.close()
+            try:  # a graceful close waits for every connection back: not forever
+                await asyncio.wait_for(self._pool.close(), timeout=10)
+            except TimeoutError:
+                log.warning("closing the fast-read pool timed out: its connections are dropped")
+                self._pool.terminate()
         await self.engine.dispose()
 
 

@@ -1,7 +1,7 @@
-"""Several independent `openpieces serve` processes on one database behave as one server: limits and
-uniqueness hold across them, a key deletion or a reset through one is obeyed by all at once
-(LISTEN/NOTIFY), faults and the request log are shared; and a replica restarted under load (SIGTERM,
-drain, start again) fails no request."""
+"""Several independent `openpieces serve` processes on one database (behind PgBouncer, as in
+production) behave as one server: limits and uniqueness hold across them, a key deletion or a reset
+through one is obeyed by all at once (LISTEN/NOTIFY on the direct URL), faults and the request log
+are shared; and a replica restarted under load (SIGTERM, drain, start again) fails no request."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import pytest
 from app.db import run_migrations
 from tests.conftest import TEST_ENCRYPTION_KEY
 from tests.pg import fresh_database
+from tests.pgbouncer import PgBouncerUnavailable, pgbouncer
 from tests.processes import free_port, openpieces_command
 
 pytestmark = pytest.mark.slow
@@ -91,17 +93,33 @@ class Replica:
         return "".join(path.read_text(errors="replace") for path in self.log_dir.glob(f"replica-{self.port}.log"))
 
 
+def database_env(stack: ExitStack, database_url: str) -> dict[str, str]:
+    """As in production, behind PgBouncer (which also keeps the shared test PostgreSQL's connection
+    slots free); straight on PostgreSQL where PgBouncer cannot be had."""
+    try:
+        pooled_url = stack.enter_context(pgbouncer(database_url, pool_size=8))
+    except PgBouncerUnavailable as exc:
+        print(f"\nreplicas run straight on PostgreSQL: {exc}")
+        return {"AP_DATABASE_URL": database_url}
+    return {
+        "AP_DATABASE_URL": pooled_url,
+        "AP_DATABASE_POOLER": "transaction",
+        "AP_DATABASE_DIRECT_URL": database_url,
+    }
+
+
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Replica]]:
     """Three replicas on one new database; each has its own data dir (nothing shared but PostgreSQL)."""
-    with fresh_database() as database_url:
+    with fresh_database() as database_url, ExitStack() as stack:
         run_migrations(database_url)
+        database = database_env(stack, database_url)
         started: list[Replica] = []
         try:
             for index in range(3):
                 data_dir = tmp_path_factory.mktemp(f"replica{index}")
                 env = {
-                    "AP_DATABASE_URL": database_url,
+                    **database,
                     "AP_DATA_DIR": str(data_dir),
                     "AP_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
                     "AP_ADMIN_TOKEN": ADMIN_TOKEN,
