@@ -29,11 +29,14 @@ CHANNEL = "openpieces_changes"
 ChangeHandler = Callable[[dict[str, Any] | None], None]
 
 
-async def publish(conn: AsyncConnection, kind: str, **fields: Any) -> None:
+async def publish(conn: AsyncConnection | asyncpg.Connection, kind: str, **fields: Any) -> None:
     """Announce a change to every replica when `conn`'s transaction commits (works through a
-    transaction-mode pooler: NOTIFY is part of the transaction)."""
+    transaction-mode pooler: NOTIFY is part of the transaction). `conn`: SQLAlchemy's or asyncpg's."""
     payload = orjson.dumps({"kind": kind, **fields}).decode()
-    await conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+    if isinstance(conn, asyncpg.Connection):
+        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+    else:
+        await conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
 
 
 class ChangeListener:
