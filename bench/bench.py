@@ -1,7 +1,7 @@
 """Benchmark: the real server against raw-asyncpg baselines doing the same work, in the same run.
 
     bench/run [--workers N] [--records K] [--duration S] [--connections C] [--repeat R]
-              [--sizes K1,K2,...] [--profile DIR] [--scaling] [--rss]
+              [--sizes K1,K2,...] [--profile DIR] [--scaling] [--rss] [--pgbouncer]
 
 Each measurement gets a fresh database seeded with K projects, K flows (one version each), K global
 connections, one project holding K/10 more flows (for the flows list) and a few more platforms (for
@@ -13,7 +13,10 @@ turned into the same JSON bytes with orjson, but no authentication, validation o
 Each endpoint is measured right after its equal-work baseline, R times (default 3); the table shows
 medians: requests/s, p50/p99 latency, the ratio to its equal-work baseline and to the by-id baseline.
 --sizes measures the lists (first and deep page) at each K; --scaling compares 2 workers with 1 on the
-by-id reads; --rss reports a worker's memory after 1,000 and after 100,000 requests; --profile records
+by-id reads; --pgbouncer compares the by-id read and `POST /v1/projects` on a server straight on
+PostgreSQL with one behind PgBouncer in transaction mode (AP_DATABASE_POOLER=transaction; PgBouncer
+runs on a free port, installed with apt-get when missing), same database, rounds interleaved; --rss
+reports a worker's memory after 1,000 and after 100,000 requests; --profile records
 the server with py-spy (`pip install py-spy`) during each endpoint and summarises the profile (see
 bench/profile.py). Load comes from `wrk` (Debian: apt-get install wrk); without it, from a small
 asyncio + httpx generator (slower: it shares the CPUs with the server). JSON goes to bench/results/."""
@@ -49,6 +52,7 @@ from app.db import run_migrations, to_plain_url  # noqa: E402
 from app.pagination import Cursor  # noqa: E402
 from app.testing import serving  # noqa: E402
 from tests.pg import fresh_database  # noqa: E402
+from tests.pgbouncer import pgbouncer  # noqa: E402
 from tests.processes import free_port, openpieces_command  # noqa: E402
 
 BENCH_KEY = "sk-bench-" + "k" * 40
@@ -473,11 +477,13 @@ def baseline_server(database_url: str, workers: int, seeded: Seeded, log: Path) 
 
 
 @contextmanager
-def app_server(database_url: str, workers: int, run_dir: Path) -> Iterator[tuple[str, int]]:
+def app_server(
+    database_url: str, workers: int, run_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     """`openpieces serve`; yields its base URL and the pid to profile (with --workers 1, the worker)."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "AP_DATABASE_URL": database_url, "AP_DATA_DIR": str(run_dir)}
+    env = {**os.environ, "AP_DATABASE_URL": database_url, "AP_DATA_DIR": str(run_dir), **(extra_env or {})}
     command = [*openpieces_command(), "serve", "--port", str(port), "--workers", str(workers)]
     with serving(command, env=env, ready_url=f"{base_url}/v1/health", log_path=run_dir / f"server-{port}.log") as p:
         yield base_url, p.pid
@@ -766,6 +772,51 @@ def measure_scaling(args: argparse.Namespace, load: Load, tmp: Path) -> dict[str
     return result
 
 
+def measure_pooler(args: argparse.Namespace, load: Load, tmp: Path) -> dict[str, Any]:
+    """The by-id read and `POST /v1/projects`, straight on PostgreSQL and behind PgBouncer in
+    transaction mode: one database, rounds interleaved, medians."""
+    run_dir = tmp / "pooler"
+    run_dir.mkdir()
+    modes = ("direct", "pgbouncer")
+    figures: dict[str, dict[str, list[Stats]]] = {mode: {} for mode in modes}
+    with fresh_database() as database_url, pgbouncer(database_url, pool_size=args.pgbouncer_pool_size) as pooled_url:
+        run_migrations(database_url)
+        seeded = asyncio.run(seed(database_url, args.records))
+        files = write_files(seeded, run_dir)
+        load = replace(load, database_url=database_url)
+        endpoints = [reads(seeded, files)[0].server, writes(files)[0].server]
+        servers = {
+            "direct": (database_url, None),
+            "pgbouncer": (
+                pooled_url,
+                {"AP_DATABASE_POOLER": "transaction", "AP_DATABASE_DIRECT_URL": database_url},
+            ),
+        }
+        for round_ in range(args.repeat):
+            for mode in modes:
+                url, extra_env = servers[mode]
+                print(f"round {round_ + 1}: {mode}")
+                with app_server(url, args.workers, run_dir, extra_env) as (server_url, _):
+                    for endpoint in endpoints:
+                        figures[mode].setdefault(endpoint.name, []).append(load.measure(server_url, endpoint))
+    result: dict[str, Any] = {}
+    print(
+        f"\nstraight on PostgreSQL vs behind PgBouncer (transaction mode, default_pool_size="
+        f"{args.pgbouncer_pool_size}), workers={args.workers}, cpus={os.cpu_count()}, medians of {args.repeat} rounds"
+    )
+    print(f"  {'endpoint':40} {'':10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for name in figures["direct"]:
+        result[name] = {}
+        for mode in modes:
+            stats = median_stats(figures[mode][name])
+            result[name][mode] = asdict(stats)
+            print(f"  {name:40} {mode:10} {stats.rps:8.0f} {stats.p50_ms:8.2f} {stats.p99_ms:8.2f} {stats.non2xx:8d}")
+        ratio = result[name]["pgbouncer"]["rps"] / result[name]["direct"]["rps"]
+        result[name]["ratio"] = round(ratio, 2)
+        print(f"  {'':40} {'ratio':10} {ratio:8.2f}")
+    return result
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -859,6 +910,10 @@ def main() -> None:
     parser.add_argument("--scaling", action="store_true", help="by-id reads: 2 workers against 1")
     parser.add_argument("--rss", action="store_true", help="a worker's RSS after 1,000 and 100,000 requests")
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto", help="load generator")
+    parser.add_argument(
+        "--pgbouncer", action="store_true", help="by-id read and POST /v1/projects: direct vs behind PgBouncer"
+    )
+    parser.add_argument("--pgbouncer-pool-size", type=int, default=20, help="PgBouncer's default_pool_size")
     args = parser.parse_args()
 
     generator = args.load if args.load != "auto" else ("wrk" if shutil.which("wrk") else "python")
@@ -876,7 +931,9 @@ def main() -> None:
         "cpus": os.cpu_count(),
     }
     measurements: list[Measurement] = []
-    if args.scaling:
+    if args.pgbouncer:
+        report["pgbouncer"] = measure_pooler(args, load, tmp)
+    elif args.scaling:
         report["scaling"] = measure_scaling(args, load, tmp)
     elif args.rss:
         report["rss"] = measure_rss(args, load, tmp)
@@ -899,7 +956,8 @@ def main() -> None:
         for path in sorted(args.profile.glob("*.txt")):
             print("\n" + summarise(path, 10))
 
-    kind = "scaling" if args.scaling else "rss" if args.rss else "sizes" if args.sizes else "endpoints"
+    kinds = {"pgbouncer": args.pgbouncer, "scaling": args.scaling, "rss": args.rss, "sizes": bool(args.sizes)}
+    kind = next((name for name, chosen in kinds.items() if chosen), "endpoints")
     out = RESULTS_DIR / f"bench-{kind}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2))
     print(f"\nwritten: {out}")
