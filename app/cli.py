@@ -145,6 +145,8 @@ def serve(
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from app.server import GuardedHttpToolsProtocol
+
     if compat is not None:
         # Through the environment, so every worker reads the same setting.
         os.environ["AP_COMPAT"] = compat.value
@@ -185,6 +187,9 @@ def serve(
             proxy_headers=True,
             # In-flight requests get this long once the listener has closed (app/draining.py).
             timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+            # Deadlines for slow heads and bodies, a bound on the head, the error envelope for
+            # unparsable requests: what uvicorn's own protocol lacks.
+            http=GuardedHttpToolsProtocol,
         )
         # What uvicorn.run does, on the socket bound above.
         if workers > 1:

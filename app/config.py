@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Bigger request bodies are refused with 413 before they are read whole.
     max_body_bytes: int = 5 * 1024 * 1024
+    # `openpieces serve` (app/server.py): a request's line and headers must arrive within
+    # headers_timeout_seconds of the connection (or of the previous response) and be at most
+    # max_head_bytes; its body within body_timeout_seconds of its headers. Else 408 / 431.
+    headers_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 60.0
+    max_head_bytes: int = 64 * 1024
     log_requests: bool = True
     db_pool_size: int = 10
     db_max_overflow: int = 20

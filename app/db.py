@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import orjson
 from sqlalchemy import ClauseElement, ColumnElement, MetaData, Table, bindparam, func, insert, update
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as AsyncpgDialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -23,7 +23,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.util.queue import AsyncAdaptedQueue
 
 from app.config import Settings
-from app.serialization import json_bytes
+from app.serialization import json_bytes, json_loads
 
 log = logging.getLogger("openpieces.db")
 
@@ -144,7 +144,7 @@ class Database:
             hide_parameters=True,
             # JSON read back as the fast path reads it (and as the real server, in JavaScript, does):
             # integers past 64 bits become floats instead of numbers no JSON encoder here can write.
-            json_deserializer=orjson.loads,
+            json_deserializer=json_loads,
             connect_args=engine_connect_args(pooler),
         )
         self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -230,7 +230,7 @@ class Database:
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for json_type in ("json", "jsonb"):
         await conn.set_type_codec(
-            json_type, encoder=lambda v: json_bytes(v).decode(), decoder=orjson.loads, schema="pg_catalog"
+            json_type, encoder=lambda v: json_bytes(v).decode(), decoder=json_loads, schema="pg_catalog"
         )
 
 
@@ -338,16 +338,21 @@ def migrate_for(settings: Settings, url: str) -> None:
 
 
 def is_unavailable_error(exc: BaseException) -> bool:
-    """True for errors that mean 'the database cannot be reached', not 'the query was wrong'."""
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        return True
+    """True for errors that mean 'the database cannot be reached', not 'the query was wrong'.
+
+    asyncpg's InterfaceError (which SQLAlchemy wraps as its own) is also what the driver raises for
+    a programming error, e.g. more than 32,767 query arguments: answering that 503 would make
+    clients retry in vain. Only a connection or pool that is gone counts."""
     if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
+        if exc.connection_invalidated or isinstance(exc, OperationalError):
             return True
-        # asyncpg errors SQLAlchemy has no class for come as a plain DBAPIError whose `orig` was
-        # raised from asyncpg's: e.g. CannotConnectNowError ("the database system is shutting
-        # down / starting up") when a connection is opened. Judge asyncpg's error.
-        exc = getattr(exc.orig, "__cause__", None) or exc
+        # Judge the driver's error: SQLAlchemy's wraps an adapter error raised from asyncpg's.
+        # asyncpg errors SQLAlchemy has no class for (CannotConnectNowError, "the database
+        # system is shutting down / starting up") come as a plain DBAPIError.
+        orig = exc.orig
+        exc = getattr(orig, "__cause__", None) or orig or exc
+    if isinstance(exc, asyncpg.InterfaceError | InterfaceError):
+        return isinstance(exc, asyncpg.exceptions.ConnectionDoesNotExistError) or _GONE.search(str(exc)) is not None
     return isinstance(
         exc,
         (
@@ -355,13 +360,16 @@ def is_unavailable_error(exc: BaseException) -> bool:
             OSError,
             asyncio.TimeoutError,
             asyncpg.PostgresConnectionError,
-            asyncpg.InterfaceError,
             asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now
             # 53xxx: too many connections (server-wide or the role's limit), out of memory or disk.
             # The server is up but cannot serve now: the client's retry will work, a 500 says it won't.
             asyncpg.exceptions.InsufficientResourcesError,
         ),
     )
+
+
+# asyncpg's words for a connection or pool that is gone ("connection is closed", "pool is closing").
+_GONE = re.compile(r"\b(connection|pool) (is|was) clos")
 
 
 def is_bad_input_error(exc: BaseException) -> bool:

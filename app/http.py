@@ -150,6 +150,14 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "missing":
         parent = _field_path(loc[:-1]) if len(loc) > 1 else "request"
         return f"{parent} must have required property '{loc[-1]}'"
+    if kind == "nested_invalid":
+        # An error about a part of a field validated by hand (a step deep in a flow, a key deep in
+        # free-form JSON): the part's path goes after the field's.
+        parts = tuple(part for part in str(ctx.get("path", "")).split("/") if part)
+        inner = ctx.get("inner")
+        if isinstance(inner, dict):
+            return _describe({**inner, "loc": (*loc, *parts, *inner.get("loc", ()))})
+        return f"{_field_path((*loc, *parts))} {ctx.get('message', 'is invalid')}"
     where = _field_path(loc)
     if kind == "json_invalid":
         return "body must be valid JSON"
@@ -249,7 +257,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             return error_response(RouteNotFound(request.method, request.url.path), policy)
         if exc.status_code == 413:
-            return answer(policy.body_too_large(_TOO_LARGE))
+            return answer(policy.body_too_large(_TOO_LARGE))  # also a chunked body found too large
         if exc.status_code == 400:
             # The body could not be parsed at all (e.g. nested deeper than the JSON parser goes).
             return answer(policy.invalid_json())
@@ -324,8 +332,13 @@ def _write_stderr(data: bytes) -> None:
     stream.flush()
 
 
-class RequestBodyTooLarge(Exception):
-    """A body sent without Content-Length grew past the limit while being read."""
+class RequestBodyTooLarge(StarletteHTTPException):
+    """A body sent without Content-Length grew past the limit while being read. An HTTPException,
+    so FastAPI's body reading passes it on (it answers any other error while reading the body as
+    400 "There was an error parsing the body")."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
 
 
 def _counting(receive: Receive, limit: int) -> Receive:

@@ -43,6 +43,7 @@ from app.http import (
     error_response,
     install_error_handlers,
 )
+from app.limits import raise_recursion_limit
 from app.openapi import install_openapi
 from app.platforms.service import PlatformService
 from app.projects.provisioning import PlatformProvisioning
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
     """`tracer_provider`: where spans go when tracing is on (tests pass an in-memory one)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    raise_recursion_limit()
     # Swagger UI and Redoc served from the fastapi-offline package, not a CDN: /docs renders with
     # no internet (self-hosted and CI machines often have none).
     app = FastAPIOffline(

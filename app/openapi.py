@@ -28,7 +28,9 @@ _DESCRIPTIONS = {
     "401": "Missing or invalid API key",
     "404": "Not found, or another platform's",
     "409": "Conflicts with an existing externalId",
+    "408": "The request's headers or body did not arrive in time (`openpieces serve`)",
     "413": "Request body too large",
+    "431": "Request line and headers too large (`openpieces serve`)",
     "503": "Database unavailable",
 }
 # Where a duplicate externalId is refused.
@@ -51,6 +53,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             responses["503"] = _error("503")
+            # Answered by the server before the app (app/server.py), on every path.
+            responses["408"] = _error("408")
+            responses["431"] = _error("431")
             if path in PUBLIC_PATHS:
                 continue
             operation["security"] = [{"bearerAuth": []}]

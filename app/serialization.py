@@ -19,8 +19,18 @@ def iso(value: datetime | None) -> str | None:
 
 def json_bytes(value: Any) -> bytes:
     """JSON as bytes: orjson, or the standard library for what orjson refuses (an integer past 64
-    bits, which a client may send inside free-form JSON)."""
+    bits, which a client may send inside free-form JSON; nesting past 255 levels, as in a long
+    flow's step tree)."""
     try:
         return orjson.dumps(value)
     except TypeError:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_loads(data: str | bytes) -> Any:
+    """orjson, or the standard library for what orjson refuses: nesting past 1,024 levels (a long
+    flow's step tree) and numbers past a double's range."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)

@@ -7,9 +7,20 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, Strict, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.flows import migrations
+from app.limits import (
+    MAX_FLOW_STEPS,
+    MAX_FLOW_TREE_DEPTH,
+    MAX_LIST_ITEMS,
+    MAX_STRING_LENGTH,
+    FreeJson,
+    JsonProblem,
+    check_json,
+    nested_error,
+)
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
@@ -32,7 +43,12 @@ class FlowVersionState(StrEnum):
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", str_max_length=MAX_STRING_LENGTH)
+
+
+IdList = Annotated[list[str], Field(max_length=MAX_LIST_ITEMS)]
+# A coordinate is a JSON number: the real server's schema (zod) takes no string or boolean for one.
+Coordinate = Annotated[float, Strict()]
 
 
 class CreateFlowRequest(_Request):
@@ -41,7 +57,7 @@ class CreateFlowRequest(_Request):
     folderId: str | None = None
     folderName: str | None = None
     externalId: str | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: FreeJson | None = None
     templateId: str | None = None
 
 
@@ -195,7 +211,7 @@ def populated_flow_body(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class _Step(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", str_max_length=MAX_STRING_LENGTH)
 
     name: NonEmpty
     displayName: str
@@ -204,6 +220,10 @@ class _Step(BaseModel):
 
 
 class ActionIn(_Step):
+    """An action and what follows and nests in it: the documented (recursive) shape. Requests are
+    validated step by step instead (see `_validated_tree`): pydantic's recursion stops at ~250
+    levels, and a chain of N steps nests N deep."""
+
     type: Literal["PIECE", "CODE", "LOOP_ON_ITEMS", "ROUTER"]
     skip: bool | None = None
     nextAction: ActionIn | None = None
@@ -228,7 +248,85 @@ class TriggerIn(_Step):
     nextAction: ActionIn | None = None
 
 
-def step_json(step: BaseModel) -> dict[str, Any]:
+_INNER_KEYS = ("nextAction", "firstLoopAction", "children")
+
+
+class _ActionNode(_Step):
+    """One action alone: what it nests is validated as a step of its own."""
+
+    type: Literal["PIECE", "CODE", "LOOP_ON_ITEMS", "ROUTER"]
+    skip: bool | None = None
+    nextAction: Any = None
+    firstLoopAction: Any = None
+    children: list[Any] | None = None
+
+
+class _ClientActionNode(_ActionNode):
+    """The action a request names (ADD_ACTION, UPDATE_ACTION): its name as ClientActionIn's."""
+
+    name: StepName
+
+
+class _TriggerNode(_Step):
+    name: StepName
+    type: Literal["EMPTY", "PIECE_TRIGGER"]
+    nextAction: Any = None
+
+
+def _validated_tree(value: Any, root: type[_Step]) -> dict[str, Any]:
+    """A step tree as plain JSON, each step validated on its own, without recursion; refused past
+    MAX_FLOW_STEPS steps or MAX_FLOW_TREE_DEPTH levels (so every tree taken can be stored, served
+    and imported again)."""
+    try:
+        check_json(value, max_depth=MAX_FLOW_TREE_DEPTH)
+    except JsonProblem as problem:
+        # The tree is named, not the path inside it: keys in settings are the client's data.
+        raise nested_error((), problem.message) from None
+    out: dict[str, Any] = {}
+    pending: list[tuple[Any, type[_Step], tuple[str | int, ...], Any, str | int]] = [(value, root, (), out, "root")]
+    count = 0
+    while pending:
+        raw, model, path, holder, slot = pending.pop()
+        count += 1
+        if count > MAX_FLOW_STEPS:
+            raise nested_error((), f"must NOT have more than {MAX_FLOW_STEPS} steps")
+        try:
+            node = model.model_validate(raw)
+        except ValidationError as exc:
+            raise PydanticCustomError(
+                "nested_invalid", "{message}", {"path": "/".join(map(str, path)), "inner": exc.errors()[0]}
+            ) from None
+        step: dict[str, Any] = {}
+        for key, given in raw.items():
+            if key in _INNER_KEYS and given is not None:
+                continue
+            # Declared fields as validated; extra keys the client keeps on its steps as sent.
+            step[key] = getattr(node, key) if key in model.model_fields else given
+        if raw.get("nextAction") is not None:
+            pending.append((raw["nextAction"], _ActionNode, (*path, "nextAction"), step, "nextAction"))
+        if issubclass(model, _ActionNode) and raw.get("firstLoopAction") is not None:
+            pending.append((raw["firstLoopAction"], _ActionNode, (*path, "firstLoopAction"), step, "firstLoopAction"))
+        if issubclass(model, _ActionNode) and raw.get("children") is not None:
+            step["children"] = [None] * len(raw["children"])
+            for index, child in enumerate(raw["children"]):
+                if child is not None:
+                    pending.append((child, _ActionNode, (*path, "children", index), step["children"], index))
+        holder[slot] = step
+    return out["root"]
+
+
+ClientActionTree = Annotated[
+    dict[str, Any],
+    PlainValidator(lambda value: _validated_tree(value, _ClientActionNode), json_schema_input_type=ClientActionIn),
+]
+TriggerTree = Annotated[
+    dict[str, Any], PlainValidator(lambda value: _validated_tree(value, _TriggerNode), json_schema_input_type=TriggerIn)
+]
+
+
+def step_json(step: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(step, dict):
+        return step
     return step.model_dump(mode="json", exclude_none=False, exclude_unset=True)
 
 
@@ -242,13 +340,13 @@ class StepLocation(StrEnum):
 
 
 class NotePosition(BaseModel):
-    x: float
-    y: float
+    x: Coordinate
+    y: Coordinate
 
 
 class NoteSize(BaseModel):
-    width: float
-    height: float
+    width: Coordinate
+    height: Coordinate
 
 
 class NoteColor(StrEnum):
@@ -284,11 +382,11 @@ class AddActionRequest(_Request):
     parentStep: NonEmpty
     stepLocationRelativeToParent: StepLocation | None = None
     branchIndex: Annotated[int, Field(ge=0)] | None = None
-    action: ClientActionIn
+    action: ClientActionTree
 
 
 class DeleteActionRequest(_Request):
-    names: list[str]
+    names: IdList
 
 
 class MoveActionRequest(_Request):
@@ -303,7 +401,7 @@ class DuplicateStepRequest(_Request):
 
 
 class SetSkipActionRequest(_Request):
-    names: list[str]
+    names: IdList
     skip: bool
 
 
@@ -339,7 +437,7 @@ class ChangeFolderRequest(_Request):
 
 class ImportFlowRequest(_Request):
     displayName: str
-    trigger: TriggerIn
+    trigger: TriggerTree
     schemaVersion: str | None = None
     notes: list[NoteRequest] | None = None
 
@@ -354,7 +452,7 @@ class ImportFlowRequest(_Request):
 
 
 class UpdateMetadataRequest(_Request):
-    metadata: dict[str, Any] | None = None
+    metadata: FreeJson | None = None
 
 
 class UseAsDraftRequest(_Request):
@@ -407,9 +505,9 @@ def _operation(name: str, request: Any) -> Any:
 
 OPERATION_REQUESTS: dict[str, Any] = {
     "CHANGE_NAME": ChangeNameRequest,
-    "UPDATE_TRIGGER": TriggerIn,
+    "UPDATE_TRIGGER": TriggerTree,
     "ADD_ACTION": AddActionRequest,
-    "UPDATE_ACTION": ClientActionIn,
+    "UPDATE_ACTION": ClientActionTree,
     "DELETE_ACTION": DeleteActionRequest,
     "MOVE_ACTION": MoveActionRequest,
     "DUPLICATE_ACTION": DuplicateStepRequest,

@@ -37,6 +37,7 @@ from app.flows.schemas import (
 )
 from app.flows.triggers import trigger_source
 from app.ids import new_id
+from app.limits import MAX_FLOW_STEPS, MAX_FLOW_TREE_DEPTH, MAX_FLOW_VERSION_BYTES, JsonProblem, check_json, json_size
 from app.pagination import decode_cursor
 
 # New versions are written in the real LATEST_FLOW_SCHEMA_VERSION of @activepieces/shared 0.96.2;
@@ -325,6 +326,7 @@ class FlowService:
             steps.check_names(trigger)
         except steps.StepError as exc:
             raise FlowOperationInvalid(str(exc)) from None
+        _check_version_limits(trigger, notes)
         if kind in PIECE_CHECKED_OPERATIONS:
             await self._assert_pieces_allowed(flows, flow["project_id"], _brought_by(kind, request))
         values.update(
@@ -456,6 +458,20 @@ class FlowService:
         if folder_name and folder_name.strip():
             return await flows.folder_by_name(project_id, folder_name.strip(), new_id())
         return None
+
+
+def _check_version_limits(trigger: dict[str, Any], notes: list[dict[str, Any]]) -> None:
+    """A version is kept only while it can be served, copied and imported again (app/limits.py)."""
+    count = sum(1 for _ in steps.iter_steps(trigger))
+    if count > MAX_FLOW_STEPS:
+        raise FlowOperationInvalid(f"A flow has at most {MAX_FLOW_STEPS} steps (this one would have {count})")
+    try:
+        check_json(trigger, max_depth=MAX_FLOW_TREE_DEPTH)
+    except JsonProblem:
+        raise FlowOperationInvalid(f"A flow's steps nest at most {MAX_FLOW_TREE_DEPTH} levels deep") from None
+    size = json_size(trigger) + json_size(notes)
+    if size > MAX_FLOW_VERSION_BYTES:
+        raise FlowOperationInvalid(f"A flow's steps and notes take at most {MAX_FLOW_VERSION_BYTES} bytes as JSON")
 
 
 def _new_note(note: Any) -> dict[str, Any]:

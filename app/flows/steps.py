@@ -62,13 +62,16 @@ def _inner_chains(step: Step) -> Iterator[Step]:
 
 
 def iter_steps(first: Step | None) -> Iterator[Step]:
-    """Every step from `first` on, depth first, in the order the flow runs them."""
-    step = first
-    while step:
+    """Every step from `first` on, depth first, in the order the flow runs them. Without recursion:
+    a flow's chains nest as deep as the flow is long (nested generators made each step cost the
+    depth it sits at)."""
+    pending: list[Step] = [first] if first else []
+    while pending:
+        step = pending.pop()
         yield step
-        for chain in _inner_chains(step):
-            yield from iter_steps(chain)
-        step = step.get("nextAction")
+        if step.get("nextAction"):
+            pending.append(step["nextAction"])  # after every inner chain
+        pending.extend(reversed(list(_inner_chains(step))))
 
 
 def step_names(trigger: Step) -> list[str]:

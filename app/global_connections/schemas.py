@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.limits import MAX_LIST_ITEMS, MAX_STRING_LENGTH, FreeJson
 from app.schema_types import Boolean
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -47,7 +48,7 @@ class OAuth2GrantType(StrEnum):
 
 class _Value(BaseModel):
     # Extra keys inside a value are kept (pieces read what they need), but never shown.
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", str_max_length=MAX_STRING_LENGTH)
 
 
 class SecretTextValue(_Value):
@@ -63,7 +64,7 @@ class BasicAuthValue(_Value):
 
 class CustomAuthValue(_Value):
     type: Literal["CUSTOM_AUTH"]
-    props: dict[str, Any]
+    props: FreeJson
 
 
 class NoAuthValue(_Value):
@@ -76,7 +77,7 @@ class _OAuth2Common(_Value):
     code_challenge: str | None = None
     scope: str
     authorization_method: OAuth2AuthorizationMethod | None = None
-    props: dict[str, Any] | None = None
+    props: FreeJson | None = None
 
 
 class OAuth2Value(_OAuth2Common):
@@ -108,15 +109,18 @@ ConnectionValue = Annotated[
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", str_max_length=MAX_STRING_LENGTH)
+
+
+IdList = Annotated[list[str], Field(max_length=MAX_LIST_ITEMS)]
 
 
 class _UpsertCommon(_Request):
     displayName: str
     pieceName: str
     scope: Literal["PLATFORM"]
-    projectIds: list[str]
-    metadata: dict[str, Any] | None = None
+    projectIds: IdList
+    metadata: FreeJson | None = None
     pieceVersion: str | None = None
     externalId: str | None = None
     preSelectForNewProjects: Boolean | None = None
@@ -173,8 +177,8 @@ UpsertGlobalConnectionRequest = Annotated[
 
 class UpdateGlobalConnectionRequest(_Request):
     displayName: NonEmpty | None = None
-    projectIds: list[str] | None = None
-    metadata: dict[str, Any] | None = None
+    projectIds: IdList | None = None
+    metadata: FreeJson | None = None
     preSelectForNewProjects: Boolean | None = None
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.limits import MAX_LIST_ITEMS, MAX_STRING_LENGTH, FreeJson
 from app.schema_types import Boolean
 
 SAFE_STRING_PATTERN = r"^[^./]+$"
@@ -41,7 +42,10 @@ class ColorName(StrEnum):
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", str_max_length=MAX_STRING_LENGTH)
+
+
+IdList = Annotated[list[str], Field(max_length=MAX_LIST_ITEMS)]
 
 
 DisplayName = Annotated[str, Field(pattern=SAFE_STRING_PATTERN)]
@@ -51,9 +55,9 @@ MaxConcurrentJobs = Annotated[int, Field(gt=0, le=MAX_SAFE_INTEGER)]
 class CreateProjectRequest(_Request):
     displayName: DisplayName
     externalId: str | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: FreeJson | None = None
     maxConcurrentJobs: MaxConcurrentJobs | None = None
-    globalConnectionExternalIds: list[str] | None = None
+    globalConnectionExternalIds: IdList | None = None
 
 
 class ProjectIconRequest(_Request):
@@ -61,7 +65,7 @@ class ProjectIconRequest(_Request):
 
 
 class ProjectPlanRequest(_Request):
-    pieces: list[str] | None = None
+    pieces: IdList | None = None
     piecesFilterType: PiecesFilterType | None = None
 
 
@@ -69,10 +73,10 @@ class UpdateProjectRequest(_Request):
     releasesEnabled: Boolean | None = None
     displayName: DisplayName | None = None
     externalId: str | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: FreeJson | None = None
     icon: ProjectIconRequest | None = None
     plan: ProjectPlanRequest | None = None
-    globalConnectionExternalIds: list[str] | None = None
+    globalConnectionExternalIds: IdList | None = None
     maxConcurrentJobs: MaxConcurrentJobs | None = None
 
 
