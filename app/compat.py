@@ -299,6 +299,13 @@ def _zod_issue(error: Mapping[str, Any], route: Any) -> str:
     kind: str = error.get("type", "")
     ctx: Mapping[str, Any] = error.get("ctx") or {}
     value = error.get("input")
+    if kind == "nested_invalid":
+        # A part of a field validated by hand (a step deep in a flow; see app/http.py).
+        parts = tuple(part for part in str(ctx.get("path", "")).split("/") if part)
+        inner = ctx.get("inner")
+        if isinstance(inner, Mapping):
+            return _zod_issue({**inner, "loc": (*loc, *parts, *inner.get("loc", ()))}, route)
+        return f"{_instance_path((*loc, *parts))} {ctx.get('message', 'Invalid input')}"
     where = _instance_path(loc)
     in_query = loc[:1] == ("query",)
     got = _received(value)

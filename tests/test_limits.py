@@ -11,7 +11,7 @@ import asyncpg
 import sqlalchemy.exc
 
 from app.db import is_unavailable_error
-from app.limits import MAX_FLOW_STEPS, MAX_FREE_JSON_BYTES, MAX_LIST_ITEMS, MAX_STRING_LENGTH
+from app.limits import MAX_FLOW_STEPS, MAX_FLOW_TREE_DEPTH, MAX_FREE_JSON_BYTES, MAX_LIST_ITEMS, MAX_STRING_LENGTH
 from tests.conftest import Tenant, personal_project_id
 from tests.test_flows import create_flow, invalid_operation, operate, schedule_trigger, validation
 
@@ -282,3 +282,32 @@ def _wrapped(kind: type[sqlalchemy.exc.DBAPIError], driver_error: Exception) -> 
     adapter = Exception(str(driver_error))
     adapter.__cause__ = driver_error
     return kind("SELECT 1", None, adapter)  # type: ignore[arg-type]
+
+
+async def test_a_tree_too_deep_to_import_again_is_refused(tenant: Tenant) -> None:
+    flow = await create_flow(tenant)
+    await import_tree(tenant, flow["id"], deep_chain(600))
+    deep_settings: dict[str, Any] = {}
+    inner = deep_settings
+    for _ in range(2500):
+        inner["a"] = {}
+        inner = inner["a"]
+    step = {"name": "deep", "displayName": "Deep", "type": "CODE", "settings": deep_settings}
+    # Alone the step fits; after 600 steps it would nest past MAX_FLOW_TREE_DEPTH.
+    refused = await operate(tenant, flow["id"], "ADD_ACTION", {"parentStep": "step_600", "action": step}, expect=400)
+    assert refused == invalid_operation(
+        f"A flow's steps must NOT be nested more than {MAX_FLOW_TREE_DEPTH} levels deep"
+    )
+    await operate(tenant, flow["id"], "ADD_ACTION", {"parentStep": "trigger", "action": step})
+    # Moved to the end it would too: refused, nothing changed.
+    before = (await tenant.client.get(f"/v1/flows/{flow['id']}")).json()
+    await operate(tenant, flow["id"], "MOVE_ACTION", {"name": "deep", "newParentStep": "step_600"}, expect=400)
+    assert (await tenant.client.get(f"/v1/flows/{flow['id']}")).json() == before
+    too_deep: dict[str, Any] = {}
+    inner = too_deep
+    for _ in range(MAX_FLOW_TREE_DEPTH):
+        inner["a"] = {}
+        inner = inner["a"]
+    step = {**step, "name": "deeper", "settings": too_deep}
+    refused = await operate(tenant, flow["id"], "ADD_ACTION", {"parentStep": "trigger", "action": step}, expect=400)
+    assert refused == validation(f"body/request/action must NOT be nested more than {MAX_FLOW_TREE_DEPTH} levels deep")

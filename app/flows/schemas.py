@@ -293,9 +293,9 @@ def _validated_tree(value: Any, root: type[_Step]) -> dict[str, Any]:
         try:
             node = model.model_validate(raw)
         except ValidationError as exc:
-            raise PydanticCustomError(
-                "nested_invalid", "{message}", {"path": "/".join(map(str, path)), "inner": exc.errors()[0]}
-            ) from None
+            inner = exc.errors()[0]
+            context = {"path": "/".join(map(str, path)), "inner": inner, "message": inner["msg"]}
+            raise PydanticCustomError("nested_invalid", "{message}", context) from None
         step: dict[str, Any] = {}
         for key, given in raw.items():
             if key in _INNER_KEYS and given is not None:

@@ -467,8 +467,8 @@ def _check_version_limits(trigger: dict[str, Any], notes: list[dict[str, Any]]) 
         raise FlowOperationInvalid(f"A flow has at most {MAX_FLOW_STEPS} steps (this one would have {count})")
     try:
         check_json(trigger, max_depth=MAX_FLOW_TREE_DEPTH)
-    except JsonProblem:
-        raise FlowOperationInvalid(f"A flow's steps nest at most {MAX_FLOW_TREE_DEPTH} levels deep") from None
+    except JsonProblem as problem:
+        raise FlowOperationInvalid(f"A flow's steps {problem.message}") from None
     size = json_size(trigger) + json_size(notes)
     if size > MAX_FLOW_VERSION_BYTES:
         raise FlowOperationInvalid(f"A flow's steps and notes take at most {MAX_FLOW_VERSION_BYTES} bytes as JSON")
