@@ -33,6 +33,9 @@ MAX_STRING_LENGTH = 64 * 1024
 # Ids in one list (`projectIds`, `globalConnectionExternalIds`, `externalIds`, names to delete):
 # each becomes a bind parameter, and PostgreSQL's protocol takes at most 32,767 per statement.
 MAX_LIST_ITEMS = 10_000
+# Values of one repeated query parameter (`externalIds=a&externalIds=b`): fewer, so that a URL with
+# as many fits in MAX_HEAD_BYTES (64 KiB) even with long values and names.
+MAX_QUERY_LIST_ITEMS = 1_000
 # Python's default (1,000 frames) is less than the nesting of a long flow: the standard library's
 # JSON parser and encoder and deep copies count each level. 10,000 levels were measured to fit the
 # default 8 MiB stacks of the main thread and of worker threads.

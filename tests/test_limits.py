@@ -11,7 +11,14 @@ import asyncpg
 import sqlalchemy.exc
 
 from app.db import is_unavailable_error
-from app.limits import MAX_FLOW_STEPS, MAX_FLOW_TREE_DEPTH, MAX_FREE_JSON_BYTES, MAX_LIST_ITEMS, MAX_STRING_LENGTH
+from app.limits import (
+    MAX_FLOW_STEPS,
+    MAX_FLOW_TREE_DEPTH,
+    MAX_FREE_JSON_BYTES,
+    MAX_LIST_ITEMS,
+    MAX_QUERY_LIST_ITEMS,
+    MAX_STRING_LENGTH,
+)
 from tests.conftest import Tenant, personal_project_id
 from tests.test_flows import create_flow, invalid_operation, operate, schedule_trigger, validation
 
@@ -220,8 +227,15 @@ async def test_too_many_ids_in_one_list_are_400_not_503(tenant: Tenant) -> None:
     }
     response = await tenant.client.post("/v1/global-connections", json=upsert)
     assert response.json() == validation(f"body/projectIds must NOT have more than {MAX_LIST_ITEMS} items")
-    # At the maximum, unknown ids are an ordinary answer.
     project_id = await personal_project_id(tenant)
+    many = [("projectId", project_id)] + [("externalIds", f"e{n}") for n in range(MAX_QUERY_LIST_ITEMS + 1)]
+    response = await tenant.client.get("/v1/flows", params=many)
+    assert response.json() == validation(
+        f"querystring/externalIds must NOT have more than {MAX_QUERY_LIST_ITEMS} items"
+    )
+    response = await tenant.client.get("/v1/flows", params=many[:-1])
+    assert response.status_code == 200
+    # At the maximum, unknown ids are an ordinary answer.
     response = await tenant.client.post(
         "/v1/global-connections", json={**upsert, "projectIds": [project_id, *ids[: MAX_LIST_ITEMS - 1]]}
     )

@@ -18,7 +18,7 @@ from app.flows.schemas import (
 from app.flows.service import FlowService
 from app.http import ApJSONResponse, compat_of
 from app.ids import ID_PATTERN
-from app.limits import MAX_LIST_ITEMS
+from app.limits import MAX_QUERY_LIST_ITEMS
 
 router = APIRouter(prefix="/flows", tags=["flows"])
 
@@ -45,10 +45,10 @@ async def list_flows(
     limit: int = Query(DEFAULT_PAGE_SIZE, ge=1),
     cursor: str | None = Query(None),
     folderId: str | None = Query(None),
-    status: list[FlowStatus] | None = Query(None, max_length=MAX_LIST_ITEMS),
+    status: list[FlowStatus] | None = Query(None, max_length=MAX_QUERY_LIST_ITEMS),
     name: str | None = Query(None),
-    externalIds: list[str] | None = Query(None, max_length=MAX_LIST_ITEMS),
-    connectionExternalIds: list[str] | None = Query(None, max_length=MAX_LIST_ITEMS),
+    externalIds: list[str] | None = Query(None, max_length=MAX_QUERY_LIST_ITEMS),
+    connectionExternalIds: list[str] | None = Query(None, max_length=MAX_QUERY_LIST_ITEMS),
     versionState: FlowVersionState | None = Query(None),
 ) -> Response:
     body = await service_of(http).list(

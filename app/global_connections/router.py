@@ -16,7 +16,7 @@ from app.global_connections.schemas import (
 from app.global_connections.service import GlobalConnectionService
 from app.http import ApJSONResponse, compat_of
 from app.ids import ID_PATTERN
-from app.limits import MAX_LIST_ITEMS
+from app.limits import MAX_QUERY_LIST_ITEMS
 
 router = APIRouter(prefix="/global-connections", tags=["global-connections"])
 
@@ -55,7 +55,7 @@ async def list_global_connections(
     cursor: str | None = Query(None),
     pieceName: str | None = Query(None),
     displayName: str | None = Query(None),
-    status: list[AppConnectionStatus] | None = Query(None, max_length=MAX_LIST_ITEMS),
+    status: list[AppConnectionStatus] | None = Query(None, max_length=MAX_QUERY_LIST_ITEMS),
     scope: AppConnectionScope | None = Query(None),
 ) -> Response:
     body = await service_of(http).list(

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from app.auth import principal_of
 from app.http import ApJSONResponse, compat_of
 from app.ids import ID_PATTERN
-from app.limits import MAX_LIST_ITEMS
+from app.limits import MAX_QUERY_LIST_ITEMS
 from app.projects.schemas import (
     CreateProjectRequest,
     ProjectType,
@@ -35,7 +35,7 @@ async def list_projects(
     cursor: str | None = Query(None),
     externalId: str | None = Query(None),
     displayName: str | None = Query(None),
-    types: list[ProjectType] | None = Query(None, max_length=MAX_LIST_ITEMS),
+    types: list[ProjectType] | None = Query(None, max_length=MAX_QUERY_LIST_ITEMS),
 ) -> Response:
     body = await service_of(http).list(
         principal_of(http),
