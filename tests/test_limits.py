@@ -105,18 +105,20 @@ def without_dates(value: Any) -> Any:
     return root["v"]
 
 
-async def import_tree(tenant: Tenant, flow_id: str, trigger: dict[str, Any], expect: int = 200) -> dict[str, Any]:
-    body = {"displayName": "Long", "trigger": trigger, "schemaVersion": None}
+async def import_tree(
+    tenant: Tenant, flow_id: str, trigger: dict[str, Any], expect: int = 200, schema_version: str | None = None
+) -> dict[str, Any]:
+    body = {"displayName": "Long", "trigger": trigger, "schemaVersion": schema_version}
     return await operate(tenant, flow_id, "IMPORT_FLOW", body, expect=expect)
 
 
 async def reimport_round_trips(tenant: Tenant, flow: dict[str, Any]) -> None:
     """What the server serves can be imported again, into the same flow and a new one."""
-    served = flow["version"]["trigger"]
-    again = await import_tree(tenant, flow["id"], served)
+    served, schema_version = flow["version"]["trigger"], flow["version"]["schemaVersion"]
+    again = await import_tree(tenant, flow["id"], served, schema_version=schema_version)
     assert without_dates(again["version"]["trigger"]) == without_dates(served)
     other = await create_flow(tenant)
-    copied = await import_tree(tenant, other["id"], served)
+    copied = await import_tree(tenant, other["id"], served, schema_version=schema_version)
     assert without_dates(copied["version"]["trigger"]) == without_dates(served)
 
 
