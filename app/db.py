@@ -188,10 +188,12 @@ class Database:
         transaction-mode pooler), so LISTEN and session locks work there."""
         return self.pooler != "transaction" or self.direct_url != self.url
 
-    async def connect_direct(self) -> asyncpg.Connection:
-        """A dedicated connection on the direct URL (the caller closes it)."""
+    async def connect_direct(self, application_name: str = "openpieces") -> asyncpg.Connection:
+        """A dedicated connection on the direct URL (the caller closes it), named in
+        pg_stat_activity by `application_name` (a startup parameter PgBouncer passes on too)."""
         options = driver_options("none" if self.has_direct_session else self.pooler)
-        return await connect_patiently(_asyncpg_dsn(self.direct_url), **options)
+        settings = {**options.pop("server_settings", {}), "application_name": application_name}
+        return await connect_patiently(_asyncpg_dsn(self.direct_url), server_settings=settings, **options)
 
     async def ping(self) -> None:
         async with self.fast_read() as conn:

@@ -143,12 +143,18 @@ async def _listen_for_changes(app: FastAPI, db: Database) -> ChangeListener | No
             " notice a deleted key or a reset only after AP_AUTH_CACHE_TTL_SECONDS"
         )
         return None
-    listener = ChangeListener(db.connect_direct, lambda change: _apply_change(app, change))
+    listener = ChangeListener(
+        lambda: db.connect_direct(LISTENER_APPLICATION_NAME), lambda change: _apply_change(app, change)
+    )
     listener.start()
     # Not ready before listening, or a change made meanwhile would go unheard until the TTL.
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(listener.connected.wait(), timeout=10)
     return listener
+
+
+# How the LISTEN connection shows in pg_stat_activity.
+LISTENER_APPLICATION_NAME = "openpieces-listener"
 
 
 def _apply_change(app: FastAPI, change: dict[str, Any] | None) -> None:
