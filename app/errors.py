@@ -9,7 +9,7 @@ from typing import Any
 
 class ActivepiecesError(Exception):
     status_code: int = 500
-    code: str = "INTERNAL_ERROR"
+    code: str = "INTERNAL_SERVER_ERROR"  # the real ErrorCode member
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:
         self.params: dict[str, Any] = params if params is not None else {}

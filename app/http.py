@@ -226,8 +226,20 @@ def _content_type_message(media_type: str) -> str:
 
 
 def validation_message(exc: RequestValidationError) -> str:
-    errors = list(exc.errors())
-    return _describe(errors[0]) if errors else "request is invalid"
+    # Every problem at once (joined as Fastify joins ajv's errors), one per field: a client fixes its
+    # request in one go instead of one refusal per missing field.
+    problems: dict[tuple[Any, ...], str] = {}
+    for error in exc.errors():
+        loc = tuple(error.get("loc", ()))
+        # A missing field is its own problem; other errors are one per field (a union's members
+        # each report the same field).
+        key = loc if error.get("type") == "missing" else tuple(p for p in loc if not _is_member_tag(p))
+        problems.setdefault(key, _describe(error))
+    return ", ".join(dict.fromkeys(problems.values())) if problems else "request is invalid"
+
+
+def _is_member_tag(part: Any) -> bool:
+    return isinstance(part, str) and (part.startswith("function-") or bool(_UNION_TAG.match(part)))
 
 
 def install_error_handlers(app: FastAPI) -> None:

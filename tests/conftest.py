@@ -15,8 +15,38 @@ from app.crypto import new_encoded_key
 from app.db import Database, run_migrations
 from app.main import create_app
 from app.projects.provisioning import PlatformProvisioning
+from tests import fidelity
 from tests import flow_oracle as oracle_state
 from tests.pg import describe_test_server, fresh_database
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every httpx request of the run is checked against the real schemas (tests/fidelity.py).
+    fidelity.install()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    fidelity.CURRENT = fidelity.TestContext(
+        nodeid=item.nodeid, skip_requests=item.get_closest_marker("sends_invalid_requests") is not None
+    )
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    result = yield
+    # A violation raised inside a request the test caught (or made in another thread) still fails it.
+    if fidelity.CURRENT.violations:
+        raise fidelity.RealSchemaViolation("\n".join(fidelity.CURRENT.violations))
+    return result
+
+
+def _report_fidelity(terminalreporter: pytest.TerminalReporter) -> None:
+    terminalreporter.section("fidelity to the real Activepieces schemas")
+    for line in fidelity.summary_lines():
+        terminalreporter.write_line(line)
+
 
 # Fixed for the run, so a test can open what the server sealed.
 TEST_ENCRYPTION_KEY = new_encoded_key()
@@ -100,8 +130,10 @@ async def anonymous(app: object) -> AsyncIterator[httpx.AsyncClient]:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Which database the run used (again, after the results), and the differential flow oracle
-    says loudly when it could not run, and what it checked."""
+    says loudly when it could not run, and what it checked; then what the real schemas checked
+    (tests/fidelity.py)."""
     terminalreporter.write_line(describe_test_server())
+    _report_fidelity(terminalreporter)
     for reason in oracle_state.UNAVAILABLE:
         terminalreporter.write_sep("!", "FLOW ORACLE SKIPPED", red=True, bold=True)
         terminalreporter.write_line(f"the differential flow oracle did not run: {reason}", red=True, bold=True)

@@ -40,6 +40,7 @@ async def test_bad_or_missing_key_is_401(anonymous: httpx.AsyncClient, header, m
     assert response.json() == auth_error(message)
 
 
+@pytest.mark.sends_invalid_requests("sends an invalid body to see the 401 first")
 async def test_401_comes_before_body_validation(anonymous: httpx.AsyncClient) -> None:
     response = await anonymous.post("/v1/projects", content=b"{not json", headers={"Content-Type": "application/json"})
     assert response.status_code == 401

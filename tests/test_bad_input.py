@@ -10,6 +10,9 @@ import pytest
 
 from tests.conftest import Tenant, personal_project_id
 
+# Bad input is this module's purpose: its request bodies are not checked against the real schemas.
+pytestmark = pytest.mark.sends_invalid_requests("every test here sends bad input on purpose")
+
 NOT_STORABLE = "request contains a value that cannot be stored (a NUL character or an out-of-range value)"
 
 

@@ -113,6 +113,8 @@ def test_fifty_parallel_operations_on_one_flow_are_all_kept(server: tuple[str, d
                         "name": f"step_{i}",
                         "displayName": f"Step {i}",
                         "type": "CODE",
+                        "valid": True,
+                        "lastUpdatedDate": "2024-01-10T10:00:00.000Z",
                         "settings": {"sourceCode": {"code": "x", "packageJson": "{}"}, "input": {}},
                     },
                 },

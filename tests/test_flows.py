@@ -41,12 +41,18 @@ def invalid_operation(message: str) -> dict:
     return {"statusCode": 400, "code": "FLOW_OPERATION_INVALID", "params": {"message": message}}
 
 
+# Every step a real client sends carries these (the real FlowAction/FlowTrigger require them).
+STEP_DATE = "2024-01-10T10:00:00.000Z"
+NO_PACKAGES = {"packageJson": "{}"}
+
+
 def schedule_trigger(minutes: int = 5) -> dict:
     return {
         "name": "trigger",
         "displayName": "Every few minutes",
         "type": "PIECE_TRIGGER",
         "valid": True,
+        "lastUpdatedDate": STEP_DATE,
         "settings": {
             "pieceName": "@activepieces/piece-schedule",
             "pieceVersion": "0.1.5",
@@ -66,6 +72,7 @@ def piece_action(name: str, piece: str = "@activepieces/piece-slack", auth: str 
         "displayName": f"Send {name}",
         "type": "PIECE",
         "valid": True,
+        "lastUpdatedDate": STEP_DATE,
         "settings": {
             "pieceName": piece,
             "pieceVersion": "0.5.0",
@@ -82,16 +89,31 @@ def code_action(name: str) -> dict:
         "displayName": "Code",
         "type": "CODE",
         "valid": True,
+        "lastUpdatedDate": STEP_DATE,
         "settings": {"sourceCode": {"code": "export const code = async () => 1", "packageJson": "{}"}, "input": {}},
     }
 
 
 def code_step(name: str) -> dict:
-    return {"name": name, "displayName": "x", "type": "CODE", "settings": {}}
+    return {
+        "name": name,
+        "displayName": "x",
+        "type": "CODE",
+        "valid": True,
+        "lastUpdatedDate": STEP_DATE,
+        "settings": {"sourceCode": {"code": "", "packageJson": "{}"}, "input": {}},
+    }
 
 
 def loop_action(name: str) -> dict:
-    return {"name": name, "displayName": "Loop", "type": "LOOP_ON_ITEMS", "settings": {"items": "{{trigger.items}}"}}
+    return {
+        "name": name,
+        "displayName": "Loop",
+        "type": "LOOP_ON_ITEMS",
+        "valid": True,
+        "lastUpdatedDate": STEP_DATE,
+        "settings": {"items": "{{trigger.items}}"},
+    }
 
 
 def router_action(name: str) -> dict:
@@ -99,6 +121,8 @@ def router_action(name: str) -> dict:
         "name": name,
         "displayName": "Router",
         "type": "ROUTER",
+        "valid": True,
+        "lastUpdatedDate": STEP_DATE,
         "settings": {
             "executionType": "EXECUTE_FIRST_MATCH",
             "branches": [
@@ -221,6 +245,7 @@ async def test_a_duplicate_external_id_in_a_project_is_refused(tenant: Tenant) -
     assert len(page["data"]) == 1
 
 
+@pytest.mark.sends_invalid_requests("each body is one the real CreateFlowRequest refuses")
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -560,7 +585,8 @@ async def test_router_branches(tenant: Tenant) -> None:
         ),
         (
             "UPDATE_TRIGGER",
-            {"name": "start", "displayName": "x", "type": "EMPTY", "settings": {}},
+            {"name": "start", "displayName": "x", "type": "EMPTY", "valid": True, "lastUpdatedDate": STEP_DATE}
+            | {"settings": {}},
             "Step start not found",
         ),
         ("MOVE_ACTION", {"name": "step_3", "newParentStep": "step_3"}, "A step cannot be moved inside itself"),
@@ -606,6 +632,7 @@ async def test_operations_the_real_server_passes_over_change_no_step(
     assert after["version"]["notes"] == before["version"]["notes"]
 
 
+@pytest.mark.sends_invalid_requests("each body is one the real FlowOperationRequest refuses")
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -898,6 +925,8 @@ async def test_webhook_like_triggers_have_no_schedule(tenant: Tenant) -> None:
         "name": "trigger",
         "displayName": "Catch webhook",
         "type": "PIECE_TRIGGER",
+        "valid": True,
+        "lastUpdatedDate": STEP_DATE,
         "settings": {
             "pieceName": "@activepieces/piece-webhook",
             "pieceVersion": "0.1.0",
@@ -915,7 +944,13 @@ async def test_steps_judged_valid_from_their_settings_and_imported_ones_keep_the
     flow = await create_flow(tenant)
     await operate(tenant, flow["id"], "UPDATE_TRIGGER", schedule_trigger())
     incomplete = await operate(
-        tenant, flow["id"], "ADD_ACTION", {"parentStep": "trigger", "action": {**code_action("step_1"), "settings": {}}}
+        tenant,
+        flow["id"],
+        "ADD_ACTION",
+        {
+            "parentStep": "trigger",
+            "action": {**code_action("step_1"), "settings": {"sourceCode": {"code": ""} | NO_PACKAGES, "input": {}}},
+        },
     )
     assert incomplete["version"]["trigger"]["nextAction"]["valid"] is False
     assert incomplete["version"]["valid"] is False

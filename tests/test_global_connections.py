@@ -37,6 +37,7 @@ VALUES: dict[str, dict[str, Any]] = {
     "BASIC_AUTH": {"type": "BASIC_AUTH", "username": "alice", "password": SECRET},
     "CUSTOM_AUTH": {"type": "CUSTOM_AUTH", "props": {"apiKey": SECRET, "region": "eu"}},
     "NO_AUTH": {"type": "NO_AUTH"},
+    "OIDC": {"type": "OIDC", "props": {"issuer": "https://id.example.com", "token": SECRET}},
     "OAUTH2": {
         "type": "OAUTH2",
         "client_id": "client-1",
@@ -162,9 +163,10 @@ async def test_create_returns_the_connection_without_its_value(tenant: Tenant) -
     assert body["flowIds"] == []
     owner = body["owner"]
     assert set(owner) == {
-        "id", "email", "firstName", "lastName", "created", "updated", "externalId", "platformId", "lastActiveDate",
-        "imageUrl",
+        "id", "email", "firstName", "lastName", "status", "platformRole", "created", "updated", "externalId",
+        "platformId", "lastActiveDate", "imageUrl",
     }  # fmt: skip
+    assert owner["status"] == "ACTIVE" and owner["platformRole"] == "ADMIN"
     assert owner["id"] == tenant.owner_id and owner["platformId"] == tenant.platform_id
     assert SECRET not in response.text and "value" not in body
 
@@ -259,16 +261,16 @@ async def test_concurrent_upserts_of_one_external_id_make_one_row(tenant: Tenant
     assert len(await list_all(tenant)) == 1
 
 
+@pytest.mark.sends_invalid_requests("each body is one the real UpsertGlobalConnectionRequestBody refuses")
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         ({"value": {"type": "SECRET_TEXT"}}, "body/value must have required property 'secret_text'"),
         ({"value": {"type": "SECRET_TEXT", "secret_text": ""}}, "body/value/secret_text must NOT have fewer than 1 characters"),  # noqa: E501
         ({"value": {"type": "SECRET_TEXT", "secret_text": 5}}, "body/value/secret_text must be string"),
-        ({"value": {"secret_text": SECRET}}, "body/value must have required property 'type'"),
         ({"value": {"type": "PASSWORD", "secret_text": SECRET}}, "body/value/type must be equal to one of the allowed values"),  # noqa: E501
         ({"value": SECRET}, "body/value must be object"),
-        ({"value": VALUES["BASIC_AUTH"]}, "body/value/type must be equal to one of the allowed values"),
+        ({"value": VALUES["BASIC_AUTH"]}, "body/value/type must be equal to one of the allowed values, body/value must have required property 'secret_text'"),  # noqa: E501
         ({"type": "BASIC_AUTH", "value": {"type": "BASIC_AUTH", "username": "u"}}, "body/value must have required property 'password'"),  # noqa: E501
         ({"type": "CUSTOM_AUTH", "value": {"type": "CUSTOM_AUTH", "props": SECRET}}, "body/value/props must be object"),
         ({"type": "OAUTH2", "value": {**VALUES["OAUTH2"], "client_secret": None}}, "body/value/client_secret must be string"),  # noqa: E501
@@ -290,13 +292,53 @@ async def test_bad_shapes_are_400_and_never_echo_the_secret(tenant: Tenant, chan
     assert await list_all(tenant) == []
 
 
-@pytest.mark.parametrize("missing", ["displayName", "pieceName", "type", "value", "scope", "projectIds"])
+@pytest.mark.sends_invalid_requests("each body lacks a field the real schema requires")
+@pytest.mark.parametrize("missing", ["displayName", "pieceName", "value", "projectIds"])
 async def test_required_fields(tenant: Tenant, missing: str) -> None:
     body = upsert_body([await personal_project_id(tenant)])
     del body[missing]
     response = await tenant.client.post("/v1/global-connections", json=body)
     assert response.status_code == 400
     assert response.json() == validation(f"body must have required property '{missing}'")
+
+
+@pytest.mark.sends_invalid_requests("omits type, scope and value.type, which the documented example leaves out")
+@pytest.mark.parametrize(
+    ("value", "inferred"),
+    [
+        ({"secret_text": SECRET}, "SECRET_TEXT"),
+        ({"username": "alice", "password": SECRET}, "BASIC_AUTH"),
+        ({"props": {"apiKey": SECRET}}, "CUSTOM_AUTH"),
+        ({k: v for k, v in VALUES["OAUTH2"].items() if k != "type"}, "OAUTH2"),
+        ({k: v for k, v in VALUES["PLATFORM_OAUTH2"].items() if k != "type"}, "PLATFORM_OAUTH2"),
+        ({k: v for k, v in VALUES["CLOUD_OAUTH2"].items() if k != "type"}, "CLOUD_OAUTH2"),
+    ],
+)
+async def test_type_scope_and_value_type_are_inferred_when_left_out(
+    tenant: Tenant, db: Database, value: dict, inferred: str
+) -> None:
+    body = {k: v for k, v in upsert_body([await personal_project_id(tenant)]).items() if k not in ("type", "scope")}
+    response = await tenant.client.post("/v1/global-connections", json={**body, "value": value})
+    assert response.status_code == 201, response.text
+    assert response.json()["type"] == inferred and response.json()["scope"] == "PLATFORM"
+    # The type given is kept, and the value's type follows it.
+    response = await tenant.client.post(
+        "/v1/global-connections", json={**body, "type": "BASIC_AUTH", "value": {"username": "u", "password": "p"}}
+    )
+    assert response.status_code == 201 and response.json()["type"] == "BASIC_AUTH"
+
+
+@pytest.mark.sends_invalid_requests("a body with several problems")
+async def test_every_problem_of_a_body_is_named_at_once(tenant: Tenant) -> None:
+    response = await tenant.client.post(
+        "/v1/global-connections", json={"value": {"secret_text": SECRET}, "projectIds": "x", "metadata": []}
+    )
+    assert response.status_code == 400
+    assert response.json() == validation(
+        "body must have required property 'displayName', body must have required property 'pieceName', "
+        "body/projectIds must be array, body/metadata must be object"
+    )
+    assert SECRET not in response.text
 
 
 async def test_unknown_project_ids_are_404_and_nothing_is_written(tenant: Tenant) -> None:
@@ -390,6 +432,7 @@ async def test_list_only_shows_the_callers_platform(make_tenant: TenantFactory) 
 # --- update
 
 
+@pytest.mark.sends_invalid_requests("no displayName, which the real schema requires (documented: every field optional)")
 async def test_update_changes_only_what_is_sent(tenant: Tenant, db: Database) -> None:
     personal = await personal_project_id(tenant)
     team = (await new_project(tenant))["id"]
@@ -432,6 +475,7 @@ async def test_update_refuses_unknown_and_foreign_projects_atomically(make_tenan
     assert unchanged["displayName"] == "Slack bot" and unchanged["projectIds"] == [mine]
 
 
+@pytest.mark.sends_invalid_requests("each body is one the real UpdateGlobalConnectionValueRequestBody refuses")
 async def test_update_validation(tenant: Tenant) -> None:
     created = await upsert(tenant, [await personal_project_id(tenant)])
     response = await tenant.client.post(f"/v1/global-connections/{created['id']}", json={"displayName": ""})
@@ -442,6 +486,7 @@ async def test_update_validation(tenant: Tenant) -> None:
     assert response.json() == validation("body/projectIds/0 must be string")
 
 
+@pytest.mark.sends_invalid_requests("bad ids, with bodies that do not matter")
 @pytest.mark.parametrize("method", ["POST", "DELETE"])
 async def test_bad_ids_are_400_and_unknown_ids_404(tenant: Tenant, method: str) -> None:
     response = await tenant.client.request(method, "/v1/global-connections/short", json={})
@@ -556,6 +601,7 @@ async def test_deleting_a_project_removes_it_from_connections(tenant: Tenant, db
 # --- secrets never leak
 
 
+@pytest.mark.sends_invalid_requests("includes a value that does not fit its type")
 async def test_no_secret_in_any_response_or_log_line(
     app: Any, tenant: Tenant, caplog: pytest.LogCaptureFixture
 ) -> None:

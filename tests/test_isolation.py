@@ -133,7 +133,14 @@ def calls(a: World, b: World) -> list[tuple[str, str, dict | None, dict | None, 
         ("POST", f"/v1/global-connections/{b.connection_id}", None, {"displayName": "Hijacked"}, 404, connection_404),
         ("DELETE", f"/v1/global-connections/{b.connection_id}", None, None, 404, connection_404),
         ("POST", "/v1/global-connections", None, {**connection_body, "projectIds": [b.team_id]}, 404, project_404),
-        ("POST", f"/v1/global-connections/{a.connection_id}", None, {"projectIds": [b.team_id]}, 404, project_404),
+        (
+            "POST",
+            f"/v1/global-connections/{a.connection_id}",
+            None,
+            {"displayName": "Mine", "projectIds": [b.team_id]},
+            404,
+            project_404,
+        ),
         # B's externalIds from A's side: A gets its own rows, never B's
         ("POST", "/v1/global-connections", None, {**connection_body, "externalId": b.connection_external_id, "projectIds": [a.team_id]}, 201, None),  # noqa: E501
         ("POST", "/v1/projects", None, {"displayName": "Linked", "globalConnectionExternalIds": ["conn-b"]}, 201, None),

@@ -84,6 +84,7 @@ async def test_create_minimal_defaults(tenant: Tenant) -> None:
     assert (body["externalId"], body["metadata"], body["maxConcurrentJobs"]) == (None, None, None)
 
 
+@pytest.mark.sends_invalid_requests("each body is one the real CreatePlatformProjectRequest refuses")
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -111,6 +112,7 @@ async def test_create_validation(tenant: Tenant, body: dict, message: str) -> No
     assert response.json() == validation(message)
 
 
+@pytest.mark.sends_invalid_requests("sends bodies that are not JSON objects")
 async def test_create_rejects_non_json_and_non_object_bodies(tenant: Tenant) -> None:
     not_json = await tenant.client.post("/v1/projects", content=b"{nope", headers={"Content-Type": "application/json"})
     assert not_json.status_code == 400
@@ -269,6 +271,7 @@ async def test_update_is_partial(tenant: Tenant) -> None:
     assert cleared["maxConcurrentJobs"] is None
 
 
+@pytest.mark.sends_invalid_requests("each body is one the real UpdateProjectPlatformRequest refuses")
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -307,6 +310,7 @@ async def test_update_to_a_taken_external_id_is_refused(tenant: Tenant) -> None:
     assert same.status_code == 200
 
 
+@pytest.mark.sends_invalid_requests("externalId null clears it; the real schema takes strings only (a leniency)")
 async def test_update_blank_external_id_leaves_it(tenant: Tenant) -> None:
     project = await create(tenant, externalId="kept")
     for blank in ("", "   "):

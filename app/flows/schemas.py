@@ -169,6 +169,25 @@ class SeekPageFlows(BaseModel):
     previous: str | None
 
 
+# Links between steps that lead nowhere. The real FlowAction allows these keys to be absent or a step,
+# never null (a client parsing with the real schemas rejects a null), so they are left out of responses.
+_STEP_LINKS = ("nextAction", "firstLoopAction")
+
+
+def public_step_tree(step: Any) -> Any:
+    """A copy of a step tree as the real server shows it: no `nextAction`/`firstLoopAction` of null
+    (a router's `children` keep their nulls: there the real schema allows them)."""
+    if not isinstance(step, dict):
+        return step
+    shown = {key: value for key, value in step.items() if not (key in _STEP_LINKS and value is None)}
+    for key in _STEP_LINKS:
+        if key in shown:
+            shown[key] = public_step_tree(shown[key])
+    if isinstance(shown.get("children"), list):
+        shown["children"] = [public_step_tree(child) for child in shown["children"]]
+    return shown
+
+
 def populated_flow_body(row: Mapping[str, Any]) -> dict[str, Any]:
     body = {
         "id": row["id"],
@@ -184,7 +203,7 @@ def populated_flow_body(row: Mapping[str, Any]) -> dict[str, Any]:
             "updated": row["v_updated_iso"],
             "flowId": row["id"],
             "displayName": row["v_display_name"],
-            "trigger": row["v_trigger"],
+            "trigger": public_step_tree(row["v_trigger"]),
             "valid": row["v_valid"],
             "agentIds": list(row["v_agent_ids"]),
             "state": row["v_state"],

@@ -78,6 +78,8 @@ def _full_connection_query() -> Select[Any]:
         user_t.c.email.label("owner_email"),
         user_t.c.first_name.label("owner_first_name"),
         user_t.c.last_name.label("owner_last_name"),
+        user_t.c.status.label("owner_status"),
+        user_t.c.platform_role.label("owner_platform_role"),
         iso_text(user_t.c.created).label("owner_created_iso"),
         iso_text(user_t.c.updated).label("owner_updated_iso"),
         user_t.c.external_id.label("owner_external_id"),

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from app.auth import principal_of
 from app.global_connections.schemas import (
@@ -11,7 +11,7 @@ from app.global_connections.schemas import (
     AppConnectionWithoutSensitiveData,
     SeekPageConnections,
     UpdateGlobalConnectionRequest,
-    UpsertGlobalConnectionRequest,
+    UpsertGlobalConnectionBody,
 )
 from app.global_connections.service import GlobalConnectionService
 from app.http import ApJSONResponse, compat_of
@@ -38,8 +38,8 @@ def service_of(http: Request) -> GlobalConnectionService:
     summary="Upsert a global connection",
     description="Creates a connection, or updates the platform's connection with the same `externalId`.",
 )
-async def upsert_global_connection(body: Annotated[UpsertGlobalConnectionRequest, Body()], http: Request) -> Response:
-    connection = await service_of(http).upsert(principal_of(http), body)
+async def upsert_global_connection(body: UpsertGlobalConnectionBody, http: Request) -> Response:
+    connection = await service_of(http).upsert(principal_of(http), body.root)
     return ApJSONResponse(connection, status_code=status.HTTP_201_CREATED)
 
 

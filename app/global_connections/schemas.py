@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from app.limits import MAX_LIST_ITEMS, MAX_STRING_LENGTH, FreeJson
 from app.schema_types import Boolean
@@ -22,6 +22,7 @@ class AppConnectionType(StrEnum):
     SECRET_TEXT = "SECRET_TEXT"
     BASIC_AUTH = "BASIC_AUTH"
     CUSTOM_AUTH = "CUSTOM_AUTH"
+    OIDC = "OIDC"
     NO_AUTH = "NO_AUTH"
 
 
@@ -67,6 +68,12 @@ class CustomAuthValue(_Value):
     props: FreeJson
 
 
+class OidcValue(_Value):
+    # As the real UpsertOIDCRequest's value: the type and the piece's props.
+    type: Literal["OIDC"]
+    props: dict[str, Any]
+
+
 class NoAuthValue(_Value):
     type: Literal["NO_AUTH"]
 
@@ -100,6 +107,7 @@ ConnectionValue = Annotated[
     SecretTextValue
     | BasicAuthValue
     | CustomAuthValue
+    | OidcValue
     | NoAuthValue
     | OAuth2Value
     | CloudOAuth2Value
@@ -143,6 +151,11 @@ class UpsertCustomAuth(_UpsertCommon):
     value: CustomAuthValue
 
 
+class UpsertOidc(_UpsertCommon):
+    type: Literal["OIDC"]
+    value: OidcValue
+
+
 class UpsertNoAuth(_UpsertCommon):
     type: Literal["NO_AUTH"]
     value: NoAuthValue
@@ -163,16 +176,63 @@ class UpsertPlatformOAuth2(_UpsertCommon):
     value: PlatformOAuth2Value
 
 
+def _type_of_value(value: Mapping[str, Any]) -> str | None:
+    """The connection type a value's keys make plain, or None when they do not."""
+    keys = set(value)
+    if "secret_text" in keys:
+        return "SECRET_TEXT"
+    if {"username", "password"} & keys:
+        return "BASIC_AUTH"
+    if "client_id" in keys:
+        if "client_secret" in keys:
+            return "OAUTH2"
+        return "PLATFORM_OAUTH2" if "redirect_url" in keys else "CLOUD_OAUTH2"
+    if "props" in keys:
+        return "CUSTOM_AUTH"
+    return None
+
+
+def infer_connection_shape(body: Any) -> Any:
+    """The documented example (seed create-global-connection.txt) sends neither `type`, `scope` nor
+    `value.type`: fill in what it leaves out. `type` and `value.type` come from each other, or else
+    from the value's keys (`secret_text` -> SECRET_TEXT); `scope` can only be PLATFORM on this route.
+    What is sent is never overridden, so a contradiction is still refused."""
+    if not isinstance(body, dict):
+        return body
+    body = dict(body)
+    value = body.get("value")
+    value_type = value.get("type") if isinstance(value, dict) else None
+    if isinstance(value, dict):
+        inferred = body.get("type") if "type" in body else value_type or _type_of_value(value)
+        if "type" not in value and isinstance(inferred, str):
+            body["value"] = {**value, "type": inferred}
+        if "type" not in body and inferred is not None:
+            body["type"] = inferred
+    body.setdefault("scope", AppConnectionScope.PLATFORM.value)
+    return body
+
+
 UpsertGlobalConnectionRequest = Annotated[
     UpsertSecretText
     | UpsertBasicAuth
     | UpsertCustomAuth
+    | UpsertOidc
     | UpsertNoAuth
     | UpsertOAuth2
     | UpsertCloudOAuth2
     | UpsertPlatformOAuth2,
     Field(discriminator="type"),
 ]
+
+
+class UpsertGlobalConnectionBody(RootModel[UpsertGlobalConnectionRequest]):
+    """The body of the upsert route: the request, after `infer_connection_shape` (a root model, so
+    the inference runs before the union picks its member by `type`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _infer(cls, data: Any) -> Any:
+        return infer_connection_shape(data)
 
 
 class UpdateGlobalConnectionRequest(_Request):
@@ -190,6 +250,9 @@ class ConnectionOwner(BaseModel):
     email: str
     firstName: str
     lastName: str
+    # Required by the real AppConnectionWithoutSensitiveData's owner (UserWithMetaInformation).
+    status: Literal["ACTIVE", "INACTIVE"]
+    platformRole: Literal["ADMIN", "MEMBER", "OPERATOR"]
     created: str
     updated: str
     externalId: str | None
@@ -233,6 +296,8 @@ def connection_body(row: Mapping[str, Any]) -> dict[str, Any]:
             "email": row["owner_email"],
             "firstName": row["owner_first_name"],
             "lastName": row["owner_last_name"],
+            "status": row["owner_status"],
+            "platformRole": row["owner_platform_role"],
             "created": row["owner_created_iso"],
             "updated": row["owner_updated_iso"],
             "externalId": row["owner_external_id"],
