@@ -45,6 +45,7 @@ def delta(before: Samples, after: Samples, name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
 
 
+@pytest.mark.sends_invalid_requests("sends one invalid body to count a 400")
 async def test_requests_are_counted_by_route_template_method_and_status(
     tenant: Tenant, anonymous: httpx.AsyncClient
 ) -> None:

@@ -47,6 +47,7 @@ def fastify_validation(message: str) -> dict:
     return {"statusCode": 400, "code": "FST_ERR_VALIDATION", "error": "Bad Request", "message": message}
 
 
+@pytest.mark.sends_invalid_requests("each body is one the real CreatePlatformProjectRequest refuses")
 @pytest.mark.parametrize(
     ("method", "path", "body", "message"),
     [
@@ -82,6 +83,7 @@ async def test_a_request_shape_failure_is_fastifys_body_with_zod_wording(
     assert response.json() == fastify_validation(message)
 
 
+@pytest.mark.sends_invalid_requests("sends a body that is not JSON")
 async def test_a_body_that_is_not_json_is_fastifys_json_error(tenant: Tenant) -> None:
     response = await tenant.client.post("/v1/projects", content=b"{bad", headers={"Content-Type": "application/json"})
     assert response.status_code == 400

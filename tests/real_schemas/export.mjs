@@ -44,7 +44,7 @@ const schemas = {
     CountFlowsRequest: [shared.CountFlowsRequest, 'query of GET /v1/flows/count'],
     GetFlowQueryParamsRequest: [shared.GetFlowQueryParamsRequest, 'query of GET /v1/flows/:id'],
     SharedTemplate: [shared.SharedTemplate, 'response of GET /v1/flows/:id/template'],
-    SeekPageFlowVersion: [shared.SeekPage(shared.FlowVersion), 'response of GET /v1/flows/:id/versions'],
+    SeekPageFlowVersionMetadata: [shared.SeekPage(shared.FlowVersionMetadata), 'response of GET /v1/flows/:id/versions (flow-version.controller.ts)'],
     // Global connections (global-connection-module.ts)
     UpsertGlobalConnectionRequestBody: [shared.UpsertGlobalConnectionRequestBody, 'body of POST /v1/global-connections'],
     UpdateGlobalConnectionValueRequestBody: [shared.UpdateGlobalConnectionValueRequestBody, 'body of POST /v1/global-connections/:id'],

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import Tenant, TenantFactory
 from tests.upstream.helpers import code_action, create_flow, operate
 
@@ -197,9 +195,6 @@ async def test_should_preserve_settings_input_for_piece_action(tenant: Tenant) -
 
 
 # "POST /v1/flows/:id DELETE_ACTION" / "should delete action by name"
-@pytest.mark.xfail(
-    reason="issue 9: the last step still carries `nextAction: null` (upstream: the key is absent)", strict=False
-)
 async def test_should_delete_action_by_name(tenant: Tenant) -> None:
     flow = await flow_with_code_step(tenant)
     response = await operate(tenant, flow["id"], "DELETE_ACTION", {"names": ["step_1"]})
