@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 from app.errors import (
     ActivepiecesError,
@@ -415,10 +415,12 @@ def _has_tag(member: Any, tag: str) -> bool:
 
 
 def _unwrap(annotation: Any) -> Any:
-    """`Annotated[X, ...]` and `X | None` are X to zod's type name."""
+    """`Annotated[X, ...]`, `X | None` and a root model of X are X to zod's type name."""
     while True:
         origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
+        if isinstance(annotation, type) and issubclass(annotation, RootModel):
+            annotation = annotation.model_fields["root"].annotation
+        elif origin is typing.Annotated:
             annotation = typing.get_args(annotation)[0]
         elif origin in (typing.Union, types.UnionType):
             args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.slow
 BOOTSTRAP_KEY = "sk-compat-switch-key-0123456789abcdefghijkl"
 
 
+@pytest.mark.sends_invalid_requests("sends a body without displayName to see the real server's 400")
 def test_serve_compat_server_gives_the_real_servers_answers(database_url: str, tmp_path: Path) -> None:
     port = free_port()
     env = {

@@ -193,6 +193,7 @@ async def test_an_unknown_route_is_fastifys_404(tenant: Tenant) -> None:
     }
 
 
+@pytest.mark.sends_invalid_requests("sends a body over the size limit")
 async def test_a_body_over_the_limit_is_fastifys_413(tenant: Tenant) -> None:
     response = await tenant.client.post(
         "/v1/projects", content=b"{" + b" " * (6 * 1024 * 1024) + b"}", headers={"Content-Type": "application/json"}
@@ -226,6 +227,7 @@ async def test_another_platforms_project_named_by_a_flow_request_is_403(make_ten
     assert (await owner.client.get("/v1/flows", params={"projectId": project_id})).json()["data"] == []
 
 
+@pytest.mark.sends_invalid_requests("sends a bad body to a malformed id")
 async def test_a_malformed_id_with_a_bad_body_is_the_bodys_400(tenant: Tenant) -> None:
     # Fastify validates params (any string), then the body: the body's failure is what is answered.
     response = await tenant.client.post("/v1/projects/platforms", json={"displayName": 5})
@@ -233,6 +235,7 @@ async def test_a_malformed_id_with_a_bad_body_is_the_bodys_400(tenant: Tenant) -
     assert response.json()["message"] == "body/displayName Invalid input: expected string, received number"
 
 
+@pytest.mark.sends_invalid_requests("each body is one the real union refuses")
 @pytest.mark.parametrize(
     "body",
     [
