@@ -273,6 +273,7 @@ async def test_a_malformed_bearer_token_is_invalid_bearer_token(anonymous: httpx
     assert response.json()["code"] == "INVALID_BEARER_TOKEN"
 
 
+@pytest.mark.sends_invalid_requests("sends bodies that are not JSON")
 @pytest.mark.parametrize(
     ("content", "content_type", "status", "code", "message"),
     [
