@@ -127,6 +127,8 @@ async def test_a_flow_of_the_latest_schema_is_imported_as_it_is(tenant: Tenant) 
     trigger = _webhook_trigger(None)
     trigger["settings"].pop("inputUiInfo")
     trigger["settings"]["propertySettings"] = {}
+    # Of the latest schema, so as the real schema requires it (no migration fills it in).
+    trigger["lastUpdatedDate"] = "2024-01-10T10:00:00.000Z"
     version = await _import(tenant, flow_id, {"displayName": "Imported", "trigger": trigger, "schemaVersion": "22"})
     # No migration ran (v6 would have filled propertySettings); the exact version is the step logic's.
     assert version["trigger"]["settings"]["propertySettings"] == {}
