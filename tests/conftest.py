@@ -27,8 +27,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    bad_input = item.get_closest_marker("sends_invalid_requests")
     fidelity.CURRENT = fidelity.TestContext(
-        nodeid=item.nodeid, skip_requests=item.get_closest_marker("sends_invalid_requests") is not None
+        nodeid=item.nodeid,
+        bad_input=bad_input is not None,
+        accepted_on_purpose=bad_input is not None and bool(bad_input.kwargs.get("accepted")),
     )
     return (yield)
 

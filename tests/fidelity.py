@@ -8,7 +8,9 @@ client a test uses (the ASGI clients of conftest, `httpx.get` against a uvicorn 
   (tests/real_schemas/, exported from the pinned `@activepieces/shared` by export.mjs);
 - every error body's `code` must be a member of the real `ErrorCode`;
 - a JSON request body is validated against the real request schema of its route, unless the test is
-  marked `@pytest.mark.sends_invalid_requests("why")` (its purpose is bad input).
+  marked `@pytest.mark.sends_invalid_requests("why")` (its purpose is bad input): then a body the
+  real schema refuses must be refused here too (4xx), unless the marker says `accepted=True` (a
+  documented leniency, e.g. the seed's upsert example without `type`).
 
 A violation fails the test with the JSON path of the field. Fields the real schema lacks are allowed
 (they break no client) but collected, and reported with the counts at the end of the run.
@@ -103,7 +105,7 @@ class Tally:
     responses: Counter[str] = field(default_factory=Counter)  # schema -> responses validated
     requests: Counter[str] = field(default_factory=Counter)  # schema -> request bodies validated
     error_codes: int = 0
-    requests_skipped: int = 0  # bodies of tests marked sends_invalid_requests
+    requests_refused: int = 0  # bodies the real schemas refuse, sent on purpose (sends_invalid_requests)
     extra_fields: dict[str, set[str]] = field(default_factory=dict)  # schema -> paths
     pending: Counter[str] = field(default_factory=Counter)
 
@@ -122,7 +124,8 @@ class RealSchemaViolation(AssertionError):
 @dataclass
 class TestContext:
     nodeid: str = ""
-    skip_requests: bool = False
+    bad_input: bool = False  # marked sends_invalid_requests
+    accepted_on_purpose: bool = False  # ... with accepted=True: a documented leniency
     violations: list[str] = field(default_factory=list)
 
 
@@ -140,7 +143,7 @@ def _route(method: str, path: str) -> tuple[str | None, dict[int, str | None]] |
 
 def _api_path(url: httpx.URL) -> str:
     # Clients use a base URL ending in /api/v1 (the cloud's) or the server's own /v1.
-    path = url.path
+    path = url.path.rstrip("/") or "/"  # `/v1/projects/` is the list route too
     return path[len("/api") :] if path.startswith("/api/v1/") or path == "/api/v1" else path
 
 
@@ -235,7 +238,7 @@ def check(request: httpx.Request, response: httpx.Response) -> None:
         return
     where = f"{request.method} {path} -> {response.status_code}"
     route = _route(request.method, path)
-    _check_request(request, route, where)
+    _check_request(request, route, response.status_code, where)
     if response.status_code >= 400:
         _check_error(response, where)
         return
@@ -257,7 +260,9 @@ def check(request: httpx.Request, response: httpx.Response) -> None:
     _validate_step_trees(schema, body, where)
 
 
-def _check_request(request: httpx.Request, route: tuple[str | None, dict[int, str | None]] | None, where: str) -> None:
+def _check_request(
+    request: httpx.Request, route: tuple[str | None, dict[int, str | None]] | None, status: int, where: str
+) -> None:
     if route is None or route[0] is None:
         return
     try:
@@ -265,16 +270,28 @@ def _check_request(request: httpx.Request, route: tuple[str | None, dict[int, st
             return
     except httpx.RequestNotRead:  # a streamed upload: nothing to look at
         return
-    if CURRENT.skip_requests:
-        TALLY.requests_skipped += 1
-        return
     try:
         body = json.loads(request.content)
     except (ValueError, RecursionError):
+        body = NOT_JSON
+    invalid = (
+        body is NOT_JSON or _first_violation(VALIDATORS[route[0]], _as_the_real_server_validates(body)) is not None
+    )
+    if invalid and CURRENT.bad_input:
+        # The test sends bad input on purpose: the real server would refuse it, so must this one
+        # (unless the test names a documented leniency with accepted=True).
+        TALLY.requests_refused += 1
+        if status < 400 and not CURRENT.accepted_on_purpose:
+            _fail(f"{where}: this server accepted a request body the real {route[0]} ({PINNED}) refuses")
+        return
+    if body is NOT_JSON:
         _fail(f"{where}: the request body is not JSON (mark the test sends_invalid_requests if that is its point)")
         return
     TALLY.requests[route[0]] += 1
     _validate("request body", route[0], _as_the_real_server_validates(body), where)
+
+
+NOT_JSON = object()
 
 
 def _as_the_real_server_validates(body: Any) -> Any:
@@ -334,6 +351,13 @@ def _extra_fields(schema: dict[str, Any], instance: Any) -> Iterator[str]:
         yield STEP_CHAIN.sub(".<step>", path)
 
 
+def _resolved(schema: Any, resolver: Any) -> tuple[dict[str, Any], Any]:
+    if isinstance(schema, dict) and "$ref" in schema:
+        found = resolver.lookup(schema["$ref"])
+        return found.contents, found.resolver
+    return (schema if isinstance(schema, dict) else {}), resolver
+
+
 def _walk(schema: Any, instance: Any, path: str, resolver: Any) -> Iterator[str]:
     if not isinstance(schema, dict):
         return
@@ -346,8 +370,15 @@ def _walk(schema: Any, instance: Any, path: str, resolver: Any) -> Iterator[str]
                 if Draft202012Validator(branch, registry=REGISTRY, _resolver=resolver).is_valid(instance):
                     yield from _walk(branch, instance, path, resolver)
                     break
-    for branch in schema.get("allOf", []):
-        yield from _walk(branch, instance, path, resolver)
+    if "allOf" in schema:
+        # An intersection (zod .and / .merge): a key is extra only if no part declares it.
+        parts = [_resolved(part, resolver) for part in schema["allOf"]]
+        merged = {"properties": {k: v for part, _ in parts for k, v in part.get("properties", {}).items()}}
+        if all("properties" in part for part, _ in parts):
+            yield from _walk(merged, instance, path, resolver)
+        else:
+            for part, part_resolver in parts:
+                yield from _walk(part, instance, path, part_resolver)
     if isinstance(instance, dict) and "properties" in schema:
         properties = schema["properties"]
         patterns = [(re.compile(p), s) for p, s in schema.get("patternProperties", {}).items()]
@@ -400,7 +431,7 @@ def summary_lines() -> list[str]:
     lines = [
         f"real schemas ({PINNED}): {sum(TALLY.responses.values())} responses validated, "
         f"{sum(TALLY.requests.values())} request bodies validated "
-        f"({TALLY.requests_skipped} skipped in tests marked sends_invalid_requests), "
+        f"(and {TALLY.requests_refused} the real schemas refuse, sent on purpose), "
         f"{TALLY.error_codes} error codes checked against ErrorCode",
         "  responses by schema: " + ", ".join(f"{k} {v}" for k, v in sorted(TALLY.responses.items())),
         "  requests by schema: " + ", ".join(f"{k} {v}" for k, v in sorted(TALLY.requests.items())),
