@@ -32,6 +32,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         nodeid=item.nodeid,
         bad_input=bad_input is not None,
         accepted_on_purpose=bad_input is not None and bool(bad_input.kwargs.get("accepted")),
+        unchecked=item.get_closest_marker("real_schemas_pending") is not None,
     )
     return (yield)
 

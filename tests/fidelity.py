@@ -126,6 +126,7 @@ class TestContext:
     nodeid: str = ""
     bad_input: bool = False  # marked sends_invalid_requests
     accepted_on_purpose: bool = False  # ... with accepted=True: a documented leniency
+    unchecked: bool = False  # temporary: marked real_schemas_pending (see PENDING_ELSEWHERE)
     violations: list[str] = field(default_factory=list)
 
 
@@ -233,6 +234,8 @@ def _validate_step_trees(schema: str, body: Any, where: str) -> None:
 
 
 def check(request: httpx.Request, response: httpx.Response) -> None:
+    if CURRENT.unchecked:
+        return
     path = _api_path(request.url)
     if OWN_ROUTES.match(path) or not path.startswith("/v1"):
         return
@@ -367,6 +370,14 @@ def _walk(schema: Any, instance: Any, path: str, resolver: Any) -> Iterator[str]
     for keyword in ("anyOf", "oneOf"):
         if keyword in schema:
             for branch in schema[keyword]:
+                # A discriminated member is picked by its `type` const (linear on deep step trees);
+                # other unions by validating the member.
+                tag = branch.get("properties", {}).get("type", {}).get("const") if isinstance(branch, dict) else None
+                if tag is not None and isinstance(instance, dict):
+                    if instance.get("type") == tag:
+                        yield from _walk(branch, instance, path, resolver)
+                        break
+                    continue
                 if Draft202012Validator(branch, registry=REGISTRY, _resolver=resolver).is_valid(instance):
                     yield from _walk(branch, instance, path, resolver)
                     break
