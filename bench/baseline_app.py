@@ -130,7 +130,7 @@ async def page(conn: asyncpg.Connection, pages: PageQuery, values: dict[str, Any
 async def list_projects(limit: int = 50, cursor: str | None = None) -> Response:
     async with app.state.pool.acquire() as conn:
         rows, after, before = await page(
-            conn, PROJECT_READS.pages(False, False, False), {"platform_id": PLATFORM_ID}, limit, cursor
+            conn, PROJECT_READS.pages(False, False, False, False), {"platform_id": PLATFORM_ID}, limit, cursor
         )
     reset = next_month_start()
     return json_response({"data": [project_body(row, reset) for row in rows], "next": after, "previous": before})

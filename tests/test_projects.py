@@ -4,6 +4,7 @@ import asyncio
 import re
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import Tenant, TenantFactory
 
@@ -494,3 +495,32 @@ async def test_cursor_survives_deletion_of_its_row(tenant: Tenant) -> None:
     second = await list_page(tenant, 2, first["next"])
     assert len(second["data"]) == 2
     assert not {p["id"] for p in second["data"]} & {p["id"] for p in first["data"]}
+
+
+async def test_external_user_id_filters_to_that_users_projects(make_tenant: TenantFactory, db) -> None:
+    """As the real server: the platform's user with that externalId, and the projects it owns or is a
+    member of. No route of this API makes users, so the owner gets its externalId in the database."""
+    tenant = await make_tenant()
+    other = await make_tenant()
+    team = await create(tenant, displayName="Team of the owner")
+    personal = await personal_project(tenant)
+    async with db.transaction() as conn:
+        await conn.execute(
+            text('UPDATE "user" SET external_id = :ext WHERE id IN (:a, :b)'),
+            {"ext": "owner-ext-1", "a": tenant.owner_id, "b": other.owner_id},
+        )
+
+    response = await tenant.client.get("/v1/projects", params={"externalUserId": "owner-ext-1"})
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert sorted(p["id"] for p in page["data"]) == sorted([team["id"], personal["id"]])
+    assert page["next"] is None and page["previous"] is None
+
+    # Another platform's user with the same externalId does not widen it; an unknown one is an empty page.
+    unknown = await tenant.client.get("/v1/projects", params={"externalUserId": "nobody-has-this"})
+    assert unknown.status_code == 200
+    assert unknown.json() == {"data": [], "next": None, "previous": None}
+    combined = await tenant.client.get(
+        "/v1/projects", params={"externalUserId": "owner-ext-1", "types": "PERSONAL"}
+    )
+    assert [p["id"] for p in combined.json()["data"]] == [personal["id"]]

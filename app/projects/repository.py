@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import asyncpg
-from sqlalchemy import ColumnElement, Select, String, any_, bindparam, delete, func, select
+from sqlalchemy import ColumnElement, Select, String, any_, bindparam, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.db import (
@@ -88,15 +88,15 @@ class ProjectReads:
                 project_t.c.id == bindparam("project_id"), project_t.c.platform_id == bindparam("platform_id")
             )
         )
-        self._pages: dict[tuple[bool, bool, bool], PageQuery] = {}
+        self._pages: dict[tuple[bool, bool, bool, bool], PageQuery] = {}
 
     async def fetch(self, conn: asyncpg.Connection, platform_id: str, project_id: str) -> asyncpg.Record | None:
         """One indexed query on a raw asyncpg connection (in the caller's transaction, if any)."""
         return await self.by_id.fetchrow(conn, project_id=project_id, platform_id=platform_id)
 
-    def pages(self, by_external_id: bool, by_display_name: bool, by_types: bool) -> PageQuery:
+    def pages(self, by_external_id: bool, by_display_name: bool, by_types: bool, by_external_user: bool) -> PageQuery:
         """The list query for one combination of filters (a filter's value is a bind parameter)."""
-        shape = (by_external_id, by_display_name, by_types)
+        shape = (by_external_id, by_display_name, by_types, by_external_user)
         if shape not in self._pages:
             query = self.query.where(project_t.c.platform_id == bindparam("platform_id"))
             if by_external_id:
@@ -105,6 +105,15 @@ class ProjectReads:
                 query = query.where(project_t.c.display_name.icontains(bindparam("display_name"), escape=LIKE_ESCAPE))
             if by_types:
                 query = query.where(project_t.c.type == any_(bindparam("types", type_=ARRAY(String))))
+            if by_external_user:
+                # As the real server: the platform's user with that externalId, then the projects
+                # it owns or is a member of; no such user, no projects.
+                users = select(user_t.c.id).where(
+                    user_t.c.platform_id == bindparam("platform_id"),
+                    user_t.c.external_id == bindparam("external_user_id"),
+                )
+                memberships = select(member_t.c.project_id).where(member_t.c.user_id.in_(users))
+                query = query.where(or_(project_t.c.owner_id.in_(users), project_t.c.id.in_(memberships)))
             self._pages[shape] = PageQuery(query, created=project_t.c.created, id_=project_t.c.id)
         return self._pages[shape]
 
@@ -118,8 +127,9 @@ class ProjectReads:
         external_id: str | None = None,
         display_name: str | None = None,
         types: list[str] | None = None,
+        external_user_id: str | None = None,
     ) -> Page:
-        pages = self.pages(external_id is not None, bool(display_name), bool(types))
+        pages = self.pages(external_id is not None, bool(display_name), bool(types), external_user_id is not None)
         values: dict[str, Any] = {"platform_id": platform_id}
         if external_id is not None:
             values["external_id"] = external_id
@@ -127,6 +137,8 @@ class ProjectReads:
             values["display_name"] = escape_like(display_name)
         if types:
             values["types"] = types
+        if external_user_id is not None:
+            values["external_user_id"] = external_user_id
         return await fetch_page(conn, pages, values, limit=limit, cursor=cursor)
 
 

@@ -36,6 +36,7 @@ async def list_projects(
     externalId: str | None = Query(None),
     displayName: str | None = Query(None),
     types: list[ProjectType] | None = Query(None, max_length=MAX_QUERY_LIST_ITEMS),
+    externalUserId: str | None = Query(None, description="projects of the user with this externalId"),
 ) -> Response:
     body = await service_of(http).list(
         principal_of(http),
@@ -44,6 +45,7 @@ async def list_projects(
         external_id=externalId,
         display_name=displayName,
         types=[t.value for t in types] if types else None,
+        external_user_id=externalUserId,
     )
     return ApJSONResponse(body)
 

@@ -130,6 +130,7 @@ class ProjectService:
         external_id: str | None,
         display_name: str | None,
         types: list[str] | None,
+        external_user_id: str | None = None,
     ) -> dict[str, Any]:
         position = decode_cursor(cursor)
         async with self.db.fast_read() as conn:
@@ -141,6 +142,7 @@ class ProjectService:
                 external_id=external_id,
                 display_name=display_name,
                 types=types,
+                external_user_id=external_user_id,
             )
         reset = next_month_start()
         return page.to_body(lambda row: project_body(row, reset))
