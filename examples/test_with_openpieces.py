@@ -1,4 +1,4 @@
-# A test of your own Activepieces client against openpieces. `pip install openpieces` and the
+# A test of your own Activepieces client against openpieces. Install openpieces and the
 # `openpieces` fixture is there: a real server, on an embedded PostgreSQL, with an API key.
 import httpx
 
