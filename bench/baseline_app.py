@@ -26,7 +26,7 @@ from app.db import CompiledQuery, _init_connection, _insert, _update, compiled
 from app.flows import repository as flows
 from app.flows import steps
 from app.flows.schemas import populated_flow_body
-from app.flows.service import LATEST_FLOW_SCHEMA_VERSION, _status_values
+from app.flows.service import _status_values, first_draft
 from app.global_connections import repository as connections
 from app.global_connections.schemas import connection_body
 from app.ids import new_id
@@ -227,21 +227,7 @@ async def create_flow(request: Request) -> Response:
             "template_id": None,
         }
         await conn.execute(*insert_sql(flows.flow_t, flow))
-        version = {
-            "id": new_id(),
-            "flow_id": flow_id,
-            "display_name": body["displayName"],
-            "trigger": steps.empty_trigger(),
-            "valid": False,
-            "state": "DRAFT",
-            "connection_ids": [],
-            "agent_ids": [],
-            "notes": [],
-            "updated_by": None,
-            "schema_version": LATEST_FLOW_SCHEMA_VERSION,
-            "backup_files": None,
-        }
-        await conn.execute(*insert_sql(flows.version_t, version))
+        await conn.execute(*insert_sql(flows.version_t, first_draft(flow_id, body["displayName"])))
         row = await conn.fetchrow(*sql(flows.GET_POPULATED_FLOW, flow_id=flow_id, platform_id=PLATFORM_ID))
     return json_response(populated_flow_body(row), 201)
 

@@ -44,6 +44,24 @@ from app.pagination import decode_cursor
 # imported flows of older versions are brought up to it (app/flows/migrations.py).
 LATEST_FLOW_SCHEMA_VERSION = migrations.LATEST_FLOW_SCHEMA_VERSION
 
+
+def first_draft(flow_id: str, display_name: str) -> dict[str, Any]:
+    """The version row a new flow starts with: an empty trigger, DRAFT, at the latest schema."""
+    return {
+        "id": new_id(),
+        "flow_id": flow_id,
+        "display_name": display_name,
+        "trigger": steps.empty_trigger(),
+        "valid": False,
+        "state": "DRAFT",
+        "connection_ids": [],
+        "agent_ids": [],
+        "notes": [],
+        "updated_by": None,
+        "schema_version": LATEST_FLOW_SCHEMA_VERSION,
+        "backup_files": None,
+    }
+
 # Operations on the flow row; every other one edits the newest version's content.
 FLOW_LEVEL_OPERATIONS = {
     "LOCK_AND_PUBLISH",
@@ -208,22 +226,7 @@ class FlowService:
                 )
             except FlowExternalIdTaken:
                 raise FlowExternalIdAlreadyExists(request.externalId or "") from None
-            await flows.insert_version(
-                {
-                    "id": new_id(),
-                    "flow_id": flow_id,
-                    "display_name": request.displayName,
-                    "trigger": steps.empty_trigger(),
-                    "valid": False,
-                    "state": "DRAFT",
-                    "connection_ids": [],
-                    "agent_ids": [],
-                    "notes": [],
-                    "updated_by": None,
-                    "schema_version": LATEST_FLOW_SCHEMA_VERSION,
-                    "backup_files": None,
-                }
-            )
+            await flows.insert_version(first_draft(flow_id, request.displayName))
             row = await flows.get_populated(principal.platform_id, flow_id)
         assert row is not None
         return populated_flow_body(row)
