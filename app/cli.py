@@ -23,10 +23,10 @@ from pathlib import Path
 import typer
 
 from app import __version__
-from app.config import Settings, get_settings
-from app.crypto import InvalidEncryptionKey, load_or_create_key, new_encoded_key
-from app.db import EmbeddedPostgres, database_for, describe_database_url, migrate_for
-from app.http import configure_logging
+from app.edge.http import configure_logging
+from app.kit.config import Settings, get_settings
+from app.kit.crypto import InvalidEncryptionKey, load_or_create_key, new_encoded_key
+from app.kit.db import EmbeddedPostgres, database_for, describe_database_url, migrate_for
 
 log = logging.getLogger("openpieces.cli")
 
@@ -145,7 +145,7 @@ def serve(
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from app.server import GuardedHttpToolsProtocol
+    from app.edge.server import GuardedHttpToolsProtocol
 
     if compat is not None:
         # Through the environment, so every worker reads the same setting.
@@ -185,7 +185,7 @@ def serve(
             access_log=False,
             log_level="warning",
             proxy_headers=True,
-            # In-flight requests get this long once the listener has closed (app/draining.py).
+            # In-flight requests get this long once the listener has closed (app/edge/draining.py).
             timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
             # Deadlines for slow heads and bodies, a bound on the head, the error envelope for
             # unparsable requests: what uvicorn's own protocol lacks.
@@ -224,7 +224,7 @@ def _share_metrics_between_workers() -> None:
     import shutil
     import tempfile
 
-    from app import metrics
+    from app.edge import metrics
 
     if metrics.multiprocess_dir() is None:
         path = tempfile.mkdtemp(prefix="openpieces-metrics-")
@@ -293,7 +293,7 @@ def create_api_key(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Create another API key for an existing platform."""
-    from app.errors import ActivepiecesError
+    from app.kit.errors import ActivepiecesError
     from app.platforms.service import PlatformService
 
     with _database_url() as url:
@@ -316,7 +316,7 @@ def seed(
     """Apply a seed file: make the platforms, keys, projects, connections and flows it describes
     that do not exist yet. Safe to run again."""
     from app.admin.seed import apply_seed
-    from app.crypto import SecretBox
+    from app.kit.crypto import SecretBox
 
     document = _check_seed_file(file)
     settings = get_settings()

@@ -14,28 +14,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi_offline import FastAPIOffline
 
-from app import __version__, metrics
+from app import __version__
 from app.admin.router import router as admin_router
 from app.admin.seed import apply_seed, load_seed_file
 from app.admin.traffic import FaultInjector, RequestLog, Traffic
-from app.auth import ApiKeyAuthenticator
-from app.changes import ChangeListener
-from app.compat import CompatPolicy
-from app.config import Settings, get_settings
-from app.crypto import SecretBox, load_or_create_key
-from app.db import (
-    Database,
-    EmbeddedPostgres,
-    database_for,
-    describe_database_url,
-    describe_embedded,
-    run_migrations_async,
-)
-from app.draining import Drain
-from app.errors import ServiceUnavailable
-from app.flows.router import router as flows_router
-from app.global_connections.router import router as global_connections_router
-from app.http import (
+from app.edge import metrics
+from app.edge.auth import ApiKeyAuthenticator
+from app.edge.compat import CompatPolicy
+from app.edge.draining import Drain
+from app.edge.http import (
     AccessLog,
     ApJSONResponse,
     EdgeMiddleware,
@@ -43,13 +30,27 @@ from app.http import (
     error_response,
     install_error_handlers,
 )
-from app.limits import raise_recursion_limit
-from app.openapi import install_openapi
+from app.edge.limits import raise_recursion_limit
+from app.edge.openapi import install_openapi
+from app.edge.tracing import install_tracing
+from app.flows.router import router as flows_router
+from app.global_connections.router import router as global_connections_router
+from app.kit.changes import ChangeListener
+from app.kit.config import Settings, get_settings
+from app.kit.crypto import SecretBox, load_or_create_key
+from app.kit.db import (
+    Database,
+    EmbeddedPostgres,
+    database_for,
+    describe_database_url,
+    describe_embedded,
+    run_migrations_async,
+)
+from app.kit.errors import ServiceUnavailable
 from app.platforms.service import PlatformService
 from app.projects.provisioning import PlatformProvisioning
 from app.projects.router import router as projects_router
 from app.services import project_service
-from app.tracing import install_tracing
 
 log = logging.getLogger("openpieces")
 
@@ -136,7 +137,7 @@ async def _record_pools_forever(db: Database) -> None:
 
 
 async def _listen_for_changes(app: FastAPI, db: Database) -> ChangeListener | None:
-    """Hear of deleted keys and resets made through any replica (app/changes.py)."""
+    """Hear of deleted keys and resets made through any replica (app/kit/changes.py)."""
     if not db.has_direct_session:
         log.warning(
             "AP_DATABASE_POOLER=transaction without AP_DATABASE_DIRECT_URL: no LISTEN, so other replicas"

@@ -4,9 +4,9 @@ connections); this is where they are handed in, for the app, the seed and the CL
 
 from __future__ import annotations
 
-from app.db import Database
 from app.flows.repository import flow_counts
 from app.global_connections.service import ProjectConnectionLinks
+from app.kit.db import Database
 from app.projects.repository import ProjectReads
 from app.projects.service import ProjectService
 

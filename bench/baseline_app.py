@@ -21,21 +21,21 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from app.crypto import SecretBox
-from app.db import CompiledQuery, _init_connection, _insert, _update, compiled
 from app.flows import repository as flows
 from app.flows import steps
 from app.flows.schemas import populated_flow_body
 from app.flows.service import _status_values, first_draft
 from app.global_connections import repository as connections
 from app.global_connections.schemas import connection_body
-from app.ids import new_id
-from app.pagination import BEYOND_CURSOR, Cursor, PageQuery
+from app.kit.crypto import SecretBox
+from app.kit.db import CompiledQuery, _init_connection, _insert, _update, compiled
+from app.kit.ids import new_id
+from app.kit.pagination import BEYOND_CURSOR, Cursor, PageQuery
+from app.kit.serialization import json_bytes
 from app.platforms.repository import GET_PLATFORM
 from app.projects import repository as projects
 from app.projects.schemas import ColorName, project_body
 from app.projects.service import next_month_start
-from app.serialization import json_bytes
 from app.services import PROJECT_READS
 
 PLATFORM_ID = os.environ.get("BENCH_PLATFORM_ID", "")

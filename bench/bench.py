@@ -48,8 +48,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.db import run_migrations, to_plain_url  # noqa: E402
-from app.pagination import Cursor  # noqa: E402
+from app.kit.db import run_migrations, to_plain_url  # noqa: E402
+from app.kit.pagination import Cursor  # noqa: E402
 from app.testing import serving  # noqa: E402
 from tests.pg import fresh_database  # noqa: E402
 from tests.pgbouncer import pgbouncer  # noqa: E402
@@ -191,7 +191,7 @@ async def _deep_cursor(conn: asyncpg.Connection, table: str, sort: str, owner: s
 
 
 async def seed(database_url: str, records: int) -> Seeded:
-    from app.db import Database
+    from app.kit.db import Database
     from app.projects.provisioning import PlatformProvisioning
 
     db = Database(database_url, pool_size=1, max_overflow=0)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import app.admin.models  # noqa: F401
-from app.db import MIGRATION_LOCK_KEY, Base, engine_connect_args, to_async_url
+from app.kit.db import MIGRATION_LOCK_KEY, Base, engine_connect_args, to_async_url
 from app.models import import_all_models
 
 import_all_models()

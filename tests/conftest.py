@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.config import Settings
-from app.crypto import new_encoded_key
-from app.db import Database, run_migrations
+from app.kit.config import Settings
+from app.kit.crypto import new_encoded_key
+from app.kit.db import Database, run_migrations
 from app.main import create_app
 from app.projects.provisioning import PlatformProvisioning
 from tests import fidelity

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import asyncpg
 
-from app.db import describe_database_url, import_pgserver, to_async_url, to_plain_url
+from app.kit.db import describe_database_url, import_pgserver, to_async_url, to_plain_url
 
 LOCAL_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import text
 
 from app.admin.seed import SeedError, load_seed_file
-from app.config import Settings
-from app.crypto import new_encoded_key
-from app.db import run_migrations
+from app.kit.config import Settings
+from app.kit.crypto import new_encoded_key
+from app.kit.db import run_migrations
 from app.main import create_app
 from tests.pg import fresh_database
 from tests.processes import run_cli
@@ -348,8 +348,8 @@ async def test_the_request_log_says_what_was_called_and_nothing_secret(world: Ad
 
 def test_the_pytest_fixture_from_a_separate_test_file(tmp_path: Path) -> None:
     example = ROOT / "examples" / "test_with_openpieces.py"
-    # The README shows this very file.
-    assert example.read_text().strip() in (ROOT / "README.md").read_text()
+    # The test-target page shows this very file.
+    assert example.read_text().strip() in (ROOT / "docs" / "test-target.md").read_text()
     copy = tmp_path / "test_users_suite.py"
     copy.write_text(example.read_text())
     result = subprocess.run(

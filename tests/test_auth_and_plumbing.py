@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.db import Database
+from app.kit.db import Database
 from tests.conftest import Tenant
 
 

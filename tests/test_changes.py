@@ -10,8 +10,8 @@ import time
 from sqlalchemy import text
 
 from app.admin.traffic import RequestLog
-from app.changes import publish
-from app.db import Database
+from app.kit.changes import publish
+from app.kit.db import Database
 from app.main import LISTENER_APPLICATION_NAME
 from tests.conftest import Tenant
 

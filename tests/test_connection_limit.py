@@ -10,8 +10,8 @@ import asyncpg
 import httpx
 import pytest
 
-from app.config import Settings
-from app.db import to_plain_url
+from app.kit.config import Settings
+from app.kit.db import to_plain_url
 from app.main import create_app
 from tests.conftest import TEST_ENCRYPTION_KEY
 

@@ -1,6 +1,6 @@
-"""Dependencies point one way: no import cycle between `app/` packages and modules, and the HTTP
-edge (`app/http.py`) knows no domain. Imports are read with `ast`, inside functions too, so a cycle
-cannot hide behind a function-level import."""
+"""Dependencies point one way: no import cycle between `app/` packages and modules, the HTTP
+edge (`app/edge/`) knows no domain, and the kit (`app/kit/`) knows neither. Imports are read with
+`ast`, inside functions too, so a cycle cannot hide behind a function-level import."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ APP = Path(__file__).resolve().parent.parent / "app"
 
 
 def _unit_of(module: str) -> str | None:
-    """`app.projects.service` belongs to `app.projects`; `app.db` is its own unit."""
+    """`app.projects.service` belongs to `app.projects`; `app.main` is its own unit."""
     parts = module.split(".")
     if parts[0] != "app" or len(parts) < 2:
         return None
@@ -84,8 +84,12 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+# Not domains: the shared building blocks and the HTTP plumbing.
+SHARED = {"app.kit", "app.edge"}
+
+
 def domain_packages() -> set[str]:
-    return {f"app.{path.parent.name}" for path in APP.glob("*/__init__.py")}
+    return {f"app.{path.parent.name}" for path in APP.glob("*/__init__.py")} - SHARED
 
 
 def test_the_graph_sees_every_domain_and_its_imports() -> None:
@@ -93,7 +97,7 @@ def test_the_graph_sees_every_domain_and_its_imports() -> None:
     assert {"app.projects", "app.flows", "app.global_connections", "app.platforms", "app.admin"} <= domain_packages()
     # The composition root wires every domain, so the reader must see those edges.
     assert domain_packages() - {"app.admin"} <= graph["app.main"] | {"app.platforms"}
-    assert "app.db" in graph["app.projects"]
+    assert "app.kit" in graph["app.projects"]
 
 
 def test_find_cycle_reports_a_cycle_and_accepts_a_layering() -> None:
@@ -107,4 +111,8 @@ def test_no_import_cycle_between_app_units() -> None:
 
 
 def test_the_http_edge_imports_no_domain() -> None:
-    assert dependency_graph()["app.http"] & domain_packages() == set()
+    assert dependency_graph()["app.edge"] & domain_packages() == set()
+
+
+def test_the_kit_imports_no_domain_and_no_http_plumbing() -> None:
+    assert dependency_graph()["app.kit"] & (domain_packages() | {"app.edge"}) == set()

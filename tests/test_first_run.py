@@ -24,6 +24,7 @@ from tests.conftest import Tenant
 from tests.processes import free_port, openpieces_command
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+DOCS = README.parent / "docs"
 
 
 @pytest.fixture
@@ -236,7 +237,7 @@ def readme_block(heading: str) -> str:
 
 
 def connection_examples() -> list[str]:
-    text = README.read_text()
+    text = (DOCS / "global-connections.md").read_text()
     section = text[text.index("<!-- connection-examples: start -->") : text.index("<!-- connection-examples: end -->")]
     return [block.strip() for block in re.findall(r"```json\n(.*?)```", section, re.S)]
 

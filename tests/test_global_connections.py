@@ -17,9 +17,9 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import text
 
-from app.crypto import InvalidEncryptionKey, SecretBox, load_or_create_key, new_encoded_key
-from app.db import Database
 from app.global_connections.service import secret_context
+from app.kit.crypto import InvalidEncryptionKey, SecretBox, load_or_create_key, new_encoded_key
+from app.kit.db import Database
 from tests.conftest import TEST_ENCRYPTION_KEY, Tenant, TenantFactory, personal_project_id
 
 ID_RE = re.compile(r"^[0-9a-zA-Z]{21}$")

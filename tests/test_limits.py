@@ -11,8 +11,7 @@ import asyncpg
 import pytest
 import sqlalchemy.exc
 
-from app.db import is_unavailable_error
-from app.limits import (
+from app.edge.limits import (
     MAX_FLOW_STEPS,
     MAX_FLOW_TREE_DEPTH,
     MAX_FREE_JSON_BYTES,
@@ -20,6 +19,7 @@ from app.limits import (
     MAX_QUERY_LIST_ITEMS,
     MAX_STRING_LENGTH,
 )
+from app.kit.db import is_unavailable_error
 from tests.conftest import Tenant, personal_project_id
 from tests.test_flows import create_flow, invalid_operation, operate, schedule_trigger, validation
 

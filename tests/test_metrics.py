@@ -11,9 +11,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import metrics
-from app.config import Settings
-from app.db import Database
+from app.edge import metrics
+from app.kit.config import Settings
+from app.kit.db import Database
 from app.main import create_app
 from tests.conftest import Tenant, personal_project_id
 from tests.processes import running_server

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.crypto import KEY_REQUIRED, InvalidEncryptionKey, load_or_create_key
+from app.kit.crypto import KEY_REQUIRED, InvalidEncryptionKey, load_or_create_key
 from tests.processes import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent

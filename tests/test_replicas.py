@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.db import run_migrations
+from app.kit.db import run_migrations
 from tests.conftest import TEST_ENCRYPTION_KEY
 from tests.pg import fresh_database
 from tests.pgbouncer import PgBouncerUnavailable, pgbouncer

@@ -8,9 +8,9 @@ import sys
 import httpx
 import pytest
 
-from app.config import Settings
+from app.edge.tracing import EXTRA_MISSING
+from app.kit.config import Settings
 from app.main import create_app
-from app.tracing import EXTRA_MISSING
 from tests.conftest import Tenant, personal_project_id
 
 

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app.admin.schemas import CreatePlatformRequest, FaultRequest
 from app.admin.service import AdminService
-from app.auth import parse_bearer
-from app.errors import AuthenticationFailed
-from app.http import ApJSONResponse
-from app.ids import ID_PATTERN
+from app.edge.auth import parse_bearer
+from app.edge.http import ApJSONResponse
+from app.kit.errors import AuthenticationFailed
+from app.kit.ids import ID_PATTERN
 
 
 def require_admin_token(http: Request) -> None:

@@ -13,14 +13,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import select, text
 
-from app.auth import Principal, hash_api_key
-from app.crypto import SecretBox
-from app.db import MIGRATION_LOCK_KEY, Database
+from app.edge.auth import Principal, hash_api_key
 from app.flows.models import Flow
 from app.flows.schemas import CreateFlowRequest, FlowOperationRequest, TriggerIn
 from app.flows.service import FlowService
 from app.global_connections.schemas import UpsertGlobalConnectionRequest
 from app.global_connections.service import GlobalConnectionService
+from app.kit.crypto import SecretBox
+from app.kit.db import MIGRATION_LOCK_KEY, Database
 from app.platforms.repository import PlatformRepository
 from app.platforms.service import PlatformService
 from app.projects.models import Project

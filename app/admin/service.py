@@ -10,16 +10,16 @@ from sqlalchemy import text
 import app.admin.models  # noqa: F401  (the faults and the request log are emptied by a reset too)
 from app.admin.seed import SeedDocument, apply_seed
 from app.admin.traffic import Traffic
-from app.auth import ApiKeyAuthenticator
-from app.changes import publish
-from app.config import Settings
-from app.crypto import SecretBox
-from app.db import Base, Database
-from app.errors import EntityNotFound
+from app.edge.auth import ApiKeyAuthenticator
+from app.kit.changes import publish
+from app.kit.config import Settings
+from app.kit.crypto import SecretBox
+from app.kit.db import Base, Database
+from app.kit.errors import EntityNotFound
+from app.kit.serialization import iso
 from app.platforms.repository import PlatformRepository
 from app.platforms.service import PlatformService
 from app.projects.provisioning import PlatformProvisioning
-from app.serialization import iso
 
 
 def platform_not_found(platform_id: str) -> EntityNotFound:

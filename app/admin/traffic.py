@@ -14,8 +14,8 @@ from typing import Any
 
 import asyncpg
 
-from app.db import Database
-from app.ids import new_id
+from app.kit.db import Database
+from app.kit.ids import new_id
 
 log = logging.getLogger("openpieces.admin")
 

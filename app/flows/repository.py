@@ -23,7 +23,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.types import String
 
-from app.db import (
+from app.flows.models import Flow, FlowVersion, Folder
+from app.kit.db import (
     LIKE_ESCAPE,
     CompiledQuery,
     compiled,
@@ -33,8 +34,7 @@ from app.db import (
     unique_violation_on,
     update_row,
 )
-from app.flows.models import Flow, FlowVersion, Folder
-from app.pagination import Cursor, Page, PageQuery, fetch_page
+from app.kit.pagination import Cursor, Page, PageQuery, fetch_page
 from app.platforms.models import User
 from app.projects.models import Project, ProjectPlan
 

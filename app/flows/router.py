@@ -4,7 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
-from app.auth import principal_of
+from app.edge.auth import principal_of
+from app.edge.http import ApJSONResponse, compat_of
+from app.edge.limits import MAX_QUERY_LIST_ITEMS
 from app.flows.schemas import (
     CreateFlowRequest,
     FlowOperationRequest,
@@ -16,9 +18,7 @@ from app.flows.schemas import (
     SeekPageFlowVersions,
 )
 from app.flows.service import FlowService
-from app.http import ApJSONResponse, compat_of
-from app.ids import ID_PATTERN
-from app.limits import MAX_QUERY_LIST_ITEMS
+from app.kit.ids import ID_PATTERN
 
 router = APIRouter(prefix="/flows", tags=["flows"])
 

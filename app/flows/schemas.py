@@ -10,8 +10,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, Strict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from app.flows import migrations
-from app.limits import (
+from app.edge.limits import (
     MAX_FLOW_STEPS,
     MAX_FLOW_TREE_DEPTH,
     MAX_LIST_ITEMS,
@@ -21,6 +20,7 @@ from app.limits import (
     check_json,
     nested_error,
 )
+from app.flows import migrations
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 

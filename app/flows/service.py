@@ -8,17 +8,14 @@ import copy
 import re
 from typing import Any
 
-from app.auth import Principal
-from app.db import Database
-from app.errors import (
-    EntityNotFound,
-    FlowExternalIdAlreadyExists,
-    FlowNotFound,
-    FlowOfAnotherPlatform,
-    FlowOperationInvalid,
-    PieceNotFound,
-    ProjectNotFound,
-    ProjectOfAnotherPlatform,
+from app.edge.auth import Principal
+from app.edge.limits import (
+    MAX_FLOW_STEPS,
+    MAX_FLOW_TREE_DEPTH,
+    MAX_FLOW_VERSION_BYTES,
+    JsonProblem,
+    check_json,
+    json_size,
 )
 from app.flows import migrations, steps
 from app.flows.repository import (
@@ -36,9 +33,19 @@ from app.flows.schemas import (
     version_metadata_body,
 )
 from app.flows.triggers import trigger_source
-from app.ids import new_id
-from app.limits import MAX_FLOW_STEPS, MAX_FLOW_TREE_DEPTH, MAX_FLOW_VERSION_BYTES, JsonProblem, check_json, json_size
-from app.pagination import decode_cursor
+from app.kit.db import Database
+from app.kit.errors import (
+    EntityNotFound,
+    FlowExternalIdAlreadyExists,
+    FlowNotFound,
+    FlowOfAnotherPlatform,
+    FlowOperationInvalid,
+    PieceNotFound,
+    ProjectNotFound,
+    ProjectOfAnotherPlatform,
+)
+from app.kit.ids import new_id
+from app.kit.pagination import decode_cursor
 
 # New versions are written in the real LATEST_FLOW_SCHEMA_VERSION of @activepieces/shared 0.96.2;
 # imported flows of older versions are brought up to it (app/flows/migrations.py).
@@ -464,7 +471,7 @@ class FlowService:
 
 
 def _check_version_limits(trigger: dict[str, Any], notes: list[dict[str, Any]]) -> None:
-    """A version is kept only while it can be served, copied and imported again (app/limits.py)."""
+    """A version is kept only while it can be served, copied and imported again (app/edge/limits.py)."""
     count = sum(1 for _ in steps.iter_steps(trigger))
     if count > MAX_FLOW_STEPS:
         raise FlowOperationInvalid(f"A flow has at most {MAX_FLOW_STEPS} steps (this one would have {count})")

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.kit.db import Base
 from app.platforms.models import TIMESTAMP
 
 
@@ -33,7 +33,7 @@ class AppConnection(Base):
     owner_id: Mapped[str | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
     pre_select_for_new_projects: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    # AES-GCM ciphertext of the value (app/crypto.py); never selected by a read that answers a client.
+    # AES-GCM ciphertext of the value (app/kit/crypto.py); never selected by a read that answers a client.
     value_encrypted: Mapped[str] = mapped_column(Text)
 
 

@@ -11,7 +11,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array_agg
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.types import String
 
-from app.db import (
+from app.flows.repository import flows_using_connection
+from app.global_connections.models import AppConnection, AppConnectionProject
+from app.kit.db import (
     LIKE_ESCAPE,
     CompiledQuery,
     affected_rows,
@@ -21,9 +23,7 @@ from app.db import (
     iso_text,
     update_row,
 )
-from app.flows.repository import flows_using_connection
-from app.global_connections.models import AppConnection, AppConnectionProject
-from app.pagination import Cursor, Page, PageQuery, fetch_page
+from app.kit.pagination import Cursor, Page, PageQuery, fetch_page
 from app.platforms.models import User
 from app.projects.models import Project
 

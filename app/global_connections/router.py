@@ -4,7 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from app.auth import principal_of
+from app.edge.auth import principal_of
+from app.edge.http import ApJSONResponse, compat_of
+from app.edge.limits import MAX_QUERY_LIST_ITEMS
 from app.global_connections.schemas import (
     AppConnectionScope,
     AppConnectionStatus,
@@ -14,9 +16,7 @@ from app.global_connections.schemas import (
     UpsertGlobalConnectionBody,
 )
 from app.global_connections.service import GlobalConnectionService
-from app.http import ApJSONResponse, compat_of
-from app.ids import ID_PATTERN
-from app.limits import MAX_QUERY_LIST_ITEMS
+from app.kit.ids import ID_PATTERN
 
 router = APIRouter(prefix="/global-connections", tags=["global-connections"])
 

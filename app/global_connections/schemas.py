@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
-from app.limits import MAX_LIST_ITEMS, MAX_STRING_LENGTH, FreeJson
-from app.schema_types import Boolean
+from app.edge.limits import MAX_LIST_ITEMS, MAX_STRING_LENGTH, FreeJson
+from app.kit.schema_types import Boolean
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 

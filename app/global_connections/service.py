@@ -7,10 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from app.auth import Principal
-from app.crypto import SecretBox
-from app.db import Database
-from app.errors import AuthenticationFailed, EntityNotFound, ProjectNotFound
+from app.edge.auth import Principal
 from app.global_connections.repository import (
     GlobalConnectionRepository,
     PlatformVanished,
@@ -21,8 +18,11 @@ from app.global_connections.schemas import (
     UpdateGlobalConnectionRequest,
     connection_body,
 )
-from app.ids import new_id
-from app.pagination import decode_cursor
+from app.kit.crypto import SecretBox
+from app.kit.db import Database
+from app.kit.errors import AuthenticationFailed, EntityNotFound, ProjectNotFound
+from app.kit.ids import new_id
+from app.kit.pagination import decode_cursor
 
 DEFAULT_PIECE_VERSION = "latest"
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import asyncpg
 from sqlalchemy import BigInteger, bindparam, delete, func, select
 
-from app.db import CompiledQuery, affected_rows, insert_row
+from app.kit.db import CompiledQuery, affected_rows, insert_row
 from app.platforms.models import ApiKey, Platform, User
 
 platform_t = Platform.__table__

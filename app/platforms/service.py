@@ -3,10 +3,10 @@ its owner's project) is `app.projects.provisioning`, a layer above."""
 
 from __future__ import annotations
 
-from app.auth import Principal, hash_api_key
-from app.db import Database
-from app.errors import EntityNotFound
-from app.ids import new_api_key, new_id
+from app.edge.auth import Principal, hash_api_key
+from app.kit.db import Database
+from app.kit.errors import EntityNotFound
+from app.kit.ids import new_api_key, new_id
 from app.platforms.repository import PlatformRepository
 
 TEAM_PROJECTS_LIMIT_BY_EDITION = {"COMMUNITY": "NONE", "PRO": "ONE", "ENTERPRISE": "UNLIMITED"}

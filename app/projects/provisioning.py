@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from app.auth import hash_api_key
-from app.db import MIGRATION_LOCK_KEY, Database
-from app.errors import ValidationFailed
-from app.ids import new_api_key, new_id
+from app.edge.auth import hash_api_key
+from app.kit.db import MIGRATION_LOCK_KEY, Database
+from app.kit.errors import ValidationFailed
+from app.kit.ids import new_api_key, new_id
 from app.platforms.repository import PlatformRepository
 from app.platforms.service import TEAM_PROJECTS_LIMIT_BY_EDITION, PlatformService
 from app.projects.repository import ProjectRepository

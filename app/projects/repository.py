@@ -11,7 +11,7 @@ import asyncpg
 from sqlalchemy import ColumnElement, Select, String, any_, bindparam, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from app.db import (
+from app.kit.db import (
     LIKE_ESCAPE,
     CompiledQuery,
     compiled,
@@ -22,8 +22,8 @@ from app.db import (
     unique_violation_on,
     update_row,
 )
-from app.ids import new_id
-from app.pagination import Cursor, Page, PageQuery, fetch_page
+from app.kit.ids import new_id
+from app.kit.pagination import Cursor, Page, PageQuery, fetch_page
 from app.platforms.models import User
 from app.projects.models import Project, ProjectMember, ProjectPlan
 

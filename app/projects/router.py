@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from app.auth import principal_of
-from app.http import ApJSONResponse, compat_of
-from app.ids import ID_PATTERN
-from app.limits import MAX_QUERY_LIST_ITEMS
+from app.edge.auth import principal_of
+from app.edge.http import ApJSONResponse, compat_of
+from app.edge.limits import MAX_QUERY_LIST_ITEMS
+from app.kit.ids import ID_PATTERN
 from app.projects.schemas import (
     CreateProjectRequest,
     ProjectType,

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.limits import MAX_LIST_ITEMS, MAX_STRING_LENGTH, FreeJson
-from app.schema_types import Boolean
+from app.edge.limits import MAX_LIST_ITEMS, MAX_STRING_LENGTH, FreeJson
+from app.kit.schema_types import Boolean
 
 SAFE_STRING_PATTERN = r"^[^./]+$"
 MAX_SAFE_INTEGER = 9007199254740991

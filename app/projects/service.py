@@ -9,9 +9,9 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from app.auth import Principal
-from app.db import Database
-from app.errors import (
+from app.edge.auth import Principal
+from app.kit.db import Database
+from app.kit.errors import (
     AuthenticationFailed,
     FeatureDisabled,
     ProjectExternalIdAlreadyExists,
@@ -19,12 +19,12 @@ from app.errors import (
     ProjectOfAnotherPlatform,
     ValidationFailed,
 )
-from app.ids import new_id
-from app.pagination import decode_cursor
+from app.kit.ids import new_id
+from app.kit.pagination import decode_cursor
+from app.kit.serialization import iso
 from app.platforms.repository import PlatformRepository
 from app.projects.repository import ExternalIdTaken, PlatformVanished, ProjectReads, ProjectRepository
 from app.projects.schemas import ColorName, CreateProjectRequest, UpdateProjectRequest, project_body
-from app.serialization import iso
 
 DEFAULT_PLAN_NAME = "platform"
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.config import Settings
+from app.kit.config import Settings
 from app.main import create_app
 from tests.conftest import TEST_ENCRYPTION_KEY
 

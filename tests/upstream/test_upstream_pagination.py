@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import text
 
-from app.db import Database
+from app.kit.db import Database
 from tests.conftest import Tenant
 from tests.upstream.helpers import create_team_project
 

@@ -122,7 +122,7 @@ class FlowExternalIdAlreadyExists(ActivepiecesError):
         super().__init__({"externalId": external_id})
 
 
-# --- answers that differ between the documented API and the real server (see app/compat.py)
+# --- answers that differ between the documented API and the real server (see app/edge/compat.py)
 
 
 class OfAnotherPlatform:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from app.serialization import json_bytes
+from app.kit.serialization import json_bytes
 
 log = logging.getLogger("openpieces.crypto")
 

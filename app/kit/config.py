@@ -39,14 +39,14 @@ class Settings(BaseSettings):
     # A YAML or JSON seed file applied (idempotently) on start and on `POST /admin/reset`.
     seed_file: Path | None = None
 
-    # Where the public docs and the real server disagree, which answer to give (app/compat.py):
+    # Where the public docs and the real server disagree, which answer to give (app/edge/compat.py):
     # "docs" (the seed documents') or "server" (the deployed Activepieces server's).
     compat: Literal["docs", "server"] = "docs"
 
     log_level: str = "INFO"
     # Bigger request bodies are refused with 413 before they are read whole.
     max_body_bytes: int = 5 * 1024 * 1024
-    # `openpieces serve` (app/server.py): a request's line and headers must arrive within
+    # `openpieces serve` (app/edge/server.py): a request's line and headers must arrive within
     # headers_timeout_seconds of the connection (or of the previous response) and be at most
     # max_head_bytes; its body within body_timeout_seconds of its headers. Else 408 / 431.
     headers_timeout_seconds: float = 10.0
@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # How long a resolved API key is trusted without asking the database again.
     # Keys are never cached negatively, so a new key works at once on every worker.
     auth_cache_ttl_seconds: float = 5.0
-    # On SIGTERM (app/draining.py): health answers 503 and responses close their connections for
+    # On SIGTERM (app/edge/draining.py): health answers 503 and responses close their connections for
     # this long before the listener closes (give a load balancer time to notice), then in-flight
     # requests get up to the timeout to finish.
     shutdown_delay_seconds: float = 0.0

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.auth import BEARER_SECURITY_SCHEME, PUBLIC_PATHS
+from app.edge.auth import BEARER_SECURITY_SCHEME, PUBLIC_PATHS
 
 ERROR_BODY_SCHEMA = {
     "type": "object",
@@ -53,7 +53,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             responses["503"] = _error("503")
-            # Answered by the server before the app (app/server.py), on every path.
+            # Answered by the server before the app (app/edge/server.py), on every path.
             responses["408"] = _error("408")
             responses["431"] = _error("431")
             if path in PUBLIC_PATHS:

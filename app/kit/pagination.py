@@ -16,8 +16,8 @@ from typing import Any, Literal
 import asyncpg
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, tuple_
 
-from app.db import CompiledQuery
-from app.ids import is_valid_id
+from app.kit.db import CompiledQuery
+from app.kit.ids import is_valid_id
 
 Direction = Literal["next", "prev"]
 
@@ -52,7 +52,7 @@ class Cursor:
 
 def decode_cursor(cursor: str | None) -> Cursor | None:
     """A client's `cursor` query parameter: absent or empty is the first page; garbage is a 400."""
-    from app.errors import ValidationFailed
+    from app.kit.errors import ValidationFailed
 
     if not cursor:
         return None

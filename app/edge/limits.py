@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
-from app.serialization import json_bytes
+from app.kit.serialization import json_bytes
 
 # Steps in one flow version, the trigger included.
 MAX_FLOW_STEPS = 1000
@@ -108,7 +108,7 @@ def _free_json(value: Any) -> Any:
 
 
 def nested_error(path: tuple[str | int, ...], message: str) -> PydanticCustomError:
-    """An error about a part of a field; app/http.py names the field, then the part's path."""
+    """An error about a part of a field; app/edge/http.py names the field, then the part's path."""
     return PydanticCustomError("nested_invalid", "{message}", {"path": "/".join(map(str, path)), "message": message})
 
 

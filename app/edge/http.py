@@ -23,11 +23,11 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth import API_PREFIXES, authenticate, needs_api_key
-from app.compat import DOCS_POLICY, Answer, CompatPolicy
-from app.db import is_bad_input_error, is_unavailable_error
-from app.errors import ActivepiecesError, RouteNotFound, ServiceUnavailable, ValidationFailed
-from app.serialization import json_bytes
+from app.edge.auth import API_PREFIXES, authenticate, needs_api_key
+from app.edge.compat import DOCS_POLICY, Answer, CompatPolicy
+from app.kit.db import is_bad_input_error, is_unavailable_error
+from app.kit.errors import ActivepiecesError, RouteNotFound, ServiceUnavailable, ValidationFailed
+from app.kit.serialization import json_bytes
 
 log = logging.getLogger("openpieces.http")
 
@@ -62,7 +62,7 @@ class RequestRecorder(Protocol):
 
 
 class DrainState(Protocol):
-    """Set once the server is shutting down (app/draining.py)."""
+    """Set once the server is shutting down (app/edge/draining.py)."""
 
     draining: bool
 
@@ -76,7 +76,7 @@ class TrafficControls(Protocol):
 
 
 class RequestObserver(Protocol):
-    """Told of every answered request (`app.metrics` implements it): its status, its time, and
+    """Told of every answered request (`app.edge.metrics` implements it): its status, its time, and
     the `code` of its error body when it is an error."""
 
     def observe(self, scope: Scope, status: int, seconds: float, code: str | None) -> None: ...
@@ -92,7 +92,7 @@ class ApJSONResponse(JSONResponse):
 
 
 def compat_of(app: Any) -> CompatPolicy:
-    """The app's answers policy (documented or real server's; see app/compat.py)."""
+    """The app's answers policy (documented or real server's; see app/edge/compat.py)."""
     return getattr(app.state, "compat", DOCS_POLICY)
 
 

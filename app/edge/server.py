@@ -12,8 +12,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from app.config import get_settings
-from app.serialization import json_bytes
+from app.kit.config import get_settings
+from app.kit.serialization import json_bytes
 
 # How long a refused connection is still read (and what comes dropped) before it is closed.
 _LINGER_SECONDS = 2.0

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, RootModel
 
-from app.errors import (
+from app.kit.errors import (
     ActivepiecesError,
     EntityNotFound,
     NoCredentials,
@@ -35,7 +35,7 @@ from app.errors import (
     RouteNotFound,
     ValidationFailed,
 )
-from app.pagination import Cursor, InvalidCursor
+from app.kit.pagination import Cursor, InvalidCursor
 
 
 class CompatMode(StrEnum):
@@ -300,7 +300,7 @@ def _zod_issue(error: Mapping[str, Any], route: Any) -> str:
     ctx: Mapping[str, Any] = error.get("ctx") or {}
     value = error.get("input")
     if kind == "nested_invalid":
-        # A part of a field validated by hand (a step deep in a flow; see app/http.py).
+        # A part of a field validated by hand (a step deep in a flow; see app/edge/http.py).
         parts = tuple(part for part in str(ctx.get("path", "")).split("/") if part)
         inner = ctx.get("inner")
         if isinstance(inner, Mapping):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.types import Scope
 
-from app.errors import AuthenticationFailed, NoCredentials, NotAnApiKey
+from app.kit.errors import AuthenticationFailed, NoCredentials, NotAnApiKey
 
 # A bearer token is printable ASCII without spaces; anything else cannot be a key.
 _TOKEN_RE = re.compile(r"^[\x21-\x7e]{1,512}$")
@@ -40,7 +40,7 @@ def hash_api_key(key: str) -> str:
 
 
 def parse_bearer(header_value: str | None) -> str:
-    # The error classes say what the real server would make of each case (app/compat.py); the
+    # The error classes say what the real server would make of each case (app/edge/compat.py); the
     # documented answer is the same 401 AUTHENTICATION for all of them.
     if not header_value:
         raise NoCredentials("Authorization header is missing")
@@ -75,7 +75,7 @@ class ApiKeyAuthenticator:
         if principal is None:
             self._cache.pop(key_hash, None)
             # A token that is not even shaped like an API key is, to the real server, a user's
-            # access token that does not verify (a different code there; see app/compat.py).
+            # access token that does not verify (a different code there; see app/edge/compat.py).
             raise AuthenticationFailed() if token.startswith("sk-") else NotAnApiKey()
         if self._ttl > 0:
             if len(self._cache) >= self._max_entries:

@@ -22,8 +22,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util.queue import AsyncAdaptedQueue
 
-from app.config import Settings
-from app.serialization import json_bytes, json_loads
+from app.kit.config import Settings
+from app.kit.serialization import json_bytes, json_loads
 
 log = logging.getLogger("openpieces.db")
 

@@ -1,0 +1,1 @@
+"""Shared building blocks of every domain: configuration, database, ids, crypto, serialization, pagination, errors."""
