@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
 from app import __version__
 from app.edge.http import configure_logging
@@ -63,7 +64,8 @@ def _global_options(
         None,
         envvar="AP_DATABASE_URL",
         show_envvar=True,
-        help="PostgreSQL to use (postgresql:// or postgresql+asyncpg:// URL). Unset: the embedded one in --data-dir.",
+        help="PostgreSQL to use (a postgresql://, postgres:// or postgresql+asyncpg:// URL). "
+        "Unset: the embedded one in --data-dir.",
     ),
     data_dir: Path = typer.Option(
         Path(".openpieces"),
@@ -79,7 +81,13 @@ def _global_options(
         os.environ["AP_DATABASE_URL"] = database_url
     os.environ["AP_DATA_DIR"] = str(data_dir.resolve())
     get_settings.cache_clear()
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # e.g. AP_DATABASE_URL of another database or driver
+        for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
+            typer.echo(f"error: AP_{str(error['loc'][0]).upper()} {message}", err=True)
+        raise typer.Exit(2) from None
     # JSON lines on stderr for every command, as for the server (the encryption-key warning too);
     # a one-shot command's own progress is its plain "database: ..." line, so only warnings there.
     configure_logging(settings.log_level if ctx.invoked_subcommand == "serve" else "WARNING")

@@ -172,6 +172,46 @@ def test_every_command_names_its_database(fresh_dir: Path, database_url: str) ->
 
 
 @pytest.mark.slow
+def test_libpq_spellings_of_the_database_url_work_for_every_command_and_the_server(
+    tmp_path: Path, database_url: str
+) -> None:
+    """`postgresql://` and `postgres://` (what libpq, psql and most hosting panels print) are used as
+    asyncpg URLs by the CLI, its migrations, the server and AP_DATABASE_DIRECT_URL; another scheme
+    is refused in one line, without the URL's password."""
+    assert database_url.startswith("postgresql+asyncpg://")
+    rest = database_url.removeprefix("postgresql+asyncpg://")
+    plain, short = f"postgresql://{rest}", f"postgres://{rest}"
+
+    migrated = openpieces("migrate", cwd=tmp_path, env=user_env(AP_DATABASE_URL=plain))
+    assert (migrated.returncode, migrated.stdout) == (0, "database is up to date\n"), migrated.stderr
+    assert migrated.stderr.strip() == f"database: {database_url}"
+    made = openpieces(
+        "--database-url", short, "create-platform", "--name", "Libpq", "--print-key", cwd=tmp_path, env=user_env()
+    )
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = user_env(AP_DATABASE_URL=short, AP_DATABASE_DIRECT_URL=plain, AP_DATA_DIR=str(tmp_path / "data"))
+    with serve(tmp_path, port, env) as process:
+        wait_for_health(base_url, process, tmp_path / "serve.err")
+        listed = httpx.get(f"{base_url}/v1/projects", headers={"Authorization": f"Bearer {key}"})
+        assert listed.status_code == 200 and len(listed.json()["data"]) == 1
+    assert "psycopg" not in (tmp_path / "serve.err").read_text()
+
+    for command in (["migrate"], ["serve", "--port", str(free_port())]):
+        refused = openpieces(*command, cwd=tmp_path, env=user_env(AP_DATABASE_URL="mysql://root:hunter2@db/app"))
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr == (
+            "error: AP_DATABASE_URL must be a postgresql://, postgres:// or postgresql+asyncpg:// URL"
+            " (a mysql:// URL given)\n"
+        )
+    refused = openpieces("migrate", cwd=tmp_path, env=user_env(AP_DATABASE_URL=plain, AP_DATABASE_DIRECT_URL="x"))
+    assert refused.returncode == 2 and refused.stderr.startswith("error: AP_DATABASE_DIRECT_URL must be a"), refused
+
+
+@pytest.mark.slow
 def test_serve_says_where_it_listens_and_what_it_runs(fresh_dir: Path) -> None:
     tmp_path = fresh_dir
     port = free_port()

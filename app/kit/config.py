@@ -4,7 +4,24 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The spellings of a PostgreSQL URL that are accepted; every one is used through asyncpg.
+ASYNC_URL_PREFIX = "postgresql+asyncpg://"
+_URL_PREFIXES = (ASYNC_URL_PREFIX, "postgresql://", "postgres://")
+
+
+def to_async_url(url: str) -> str:
+    """`postgresql://` and `postgres://` (libpq's spellings) as `postgresql+asyncpg://`: SQLAlchemy
+    needs the driver named, and asyncpg is the only one installed. Any other scheme is refused with
+    a message that says what is accepted (never the URL itself: it may hold a password)."""
+    for prefix in _URL_PREFIXES:
+        if url.startswith(prefix):
+            return ASYNC_URL_PREFIX + url[len(prefix) :]
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    shown = f"a {scheme}:// URL" if scheme and scheme.replace("+", "").isalnum() else "not a URL"
+    raise ValueError(f"must be a postgresql://, postgres:// or postgresql+asyncpg:// URL ({shown} given)")
 
 
 class Settings(BaseSettings):
@@ -69,6 +86,11 @@ class Settings(BaseSettings):
     # OpenTelemetry traces of every request; needs `pip install 'openpieces[otel]'`. The exporter is
     # set by the standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ...).
     tracing_enabled: bool = False
+
+    @field_validator("database_url", "database_direct_url")
+    @classmethod
+    def _asyncpg_url(cls, value: str | None) -> str | None:
+        return to_async_url(value) if value else value
 
     def pooler_of(self, database_url: str) -> str:
         """The pooler mode of `database_url`: AP_DATABASE_POOLER for AP_DATABASE_URL, none for the

@@ -22,7 +22,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util.queue import AsyncAdaptedQueue
 
-from app.kit.config import Settings
+from app.kit.config import Settings, to_async_url
 from app.kit.serialization import json_bytes, json_loads
 
 log = logging.getLogger("openpieces.db")
@@ -131,10 +131,11 @@ class Database:
     ) -> None:
         if pooler not in POOLER_MODES:
             raise ValueError(f"AP_DATABASE_POOLER must be one of {', '.join(POOLER_MODES)}, not {pooler!r}")
+        url = to_async_url(url)
         self.url = url
         self.pooler = pooler
         # For work that needs a session of its own (LISTEN): PostgreSQL itself, not the pooler.
-        self.direct_url = direct_url or url
+        self.direct_url = to_async_url(direct_url) if direct_url else url
         # hide_parameters: an error's text never carries the values a client sent.
         self.engine: AsyncEngine = create_async_engine(
             url,
@@ -386,14 +387,6 @@ def is_bad_input_error(exc: BaseException) -> bool:
             return True
         current = getattr(current, "orig", None) or current.__cause__
     return False
-
-
-def to_async_url(url: str) -> str:
-    """Accept plain `postgresql://` / `postgres://` URLs too; SQLAlchemy needs the driver named."""
-    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
-    return url
 
 
 def to_plain_url(url: str) -> str:
