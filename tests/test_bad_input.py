@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import Tenant, personal_project_id
+from tests.test_flows import code_action, create_flow, schedule_trigger
 
 # Bad input is this module's purpose: its request bodies are not checked against the real schemas.
 pytestmark = pytest.mark.sends_invalid_requests("every test here sends bad input on purpose")
@@ -224,3 +226,85 @@ async def test_integers_past_64_bits_in_free_form_json_are_kept_as_numbers(tenan
     assert connection.status_code == 201, connection.text
     assert connection.json()["metadata"] == {"n": -1e40}
     assert (await tenant.client.get("/v1/global-connections")).status_code == 200
+
+
+def lone_surrogate_body(value: dict[str, Any]) -> dict[str, Any]:
+    # A lone surrogate can only travel as a JSON escape (`"a\ud800b"`): json.dumps writes it so.
+    return raw(json.dumps(value).encode())
+
+
+def not_unicode(*paths: str) -> dict[str, Any]:
+    message = ", ".join(f"{path} must be a string of valid Unicode (it holds a lone surrogate)" for path in paths)
+    return {"statusCode": 400, "code": "VALIDATION", "params": {"message": message}}
+
+
+async def test_a_lone_surrogate_in_any_string_of_any_body_is_400_and_writes_nothing(tenant: Tenant) -> None:
+    project_id = await personal_project_id(tenant)
+    flow = await create_flow(tenant, project_id)
+    flow_path = f"/v1/flows/{flow['id']}"
+    bad = "a\ud800b"
+    connection = {
+        "displayName": "c",
+        "pieceName": "@activepieces/piece-x",
+        "type": "SECRET_TEXT",
+        "value": {"type": "SECRET_TEXT", "secret_text": "s"},
+        "scope": "PLATFORM",
+        "projectIds": [],
+    }
+    code = code_action("step_1")
+    code["settings"]["sourceCode"]["code"] = bad
+    trigger = schedule_trigger()
+    trigger["settings"]["input"] = {"x": "\udfff"}
+    imported = {**schedule_trigger(), "nextAction": code}
+    cases: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
+        (
+            flow_path,
+            {"type": "ADD_ACTION", "request": {"parentStep": "trigger", "action": code}},
+            ("body/request/action/settings/sourceCode/code",),
+        ),
+        (
+            flow_path,
+            {"type": "UPDATE_TRIGGER", "request": {**schedule_trigger(), "settings": {"x": "\ud800"}}},
+            ("body/request/settings/x",),
+        ),
+        (
+            flow_path,
+            {"type": "UPDATE_TRIGGER", "request": trigger},
+            ("body/request/settings/input/x",),
+        ),
+        (
+            flow_path,
+            {"type": "IMPORT_FLOW", "request": {"displayName": bad, "trigger": imported, "schemaVersion": None}},
+            ("body/request/displayName", "body/request/trigger/nextAction/settings/sourceCode/code"),
+        ),
+        (flow_path, {"type": "CHANGE_NAME", "request": {"displayName": bad}}, ("body/request/displayName",)),
+        ("/v1/projects", {"displayName": bad}, ("body/displayName",)),
+        ("/v1/projects", {"displayName": "ok", "metadata": {"k": [bad]}}, ("body/metadata/k/0",)),
+        ("/v1/projects", {"displayName": "ok", "metadata": {bad: 1}}, ("body/metadata/a\\ud800b (key)",)),
+        (
+            f"/v1/projects/{project_id}",
+            {"displayName": bad, "externalId": "\udc00"},
+            ("body/displayName", "body/externalId"),
+        ),
+        ("/v1/flows", {"displayName": bad, "projectId": project_id}, ("body/displayName",)),
+        ("/v1/global-connections", {**connection, "displayName": bad}, ("body/displayName",)),
+        (
+            "/v1/global-connections",
+            {**connection, "value": {"type": "SECRET_TEXT", "secret_text": bad}},
+            ("body/value/secret_text",),
+        ),
+    ]
+    before = await counts(tenant)
+    for path, body, paths in cases:
+        response = await tenant.client.post(path, **lone_surrogate_body(body))
+        assert (response.status_code, response.json()) == (400, not_unicode(*paths)), (path, response.text)
+    assert await counts(tenant) == before
+    unchanged = (await tenant.client.get(flow_path)).json()
+    assert unchanged["version"]["trigger"].get("nextAction") is None
+    assert unchanged["version"]["displayName"] == "My flow"
+    # An escaped pair is one valid character, and an escaped backslash before `ud800` is plain text.
+    fine = await tenant.client.post(
+        "/v1/projects", **raw(b'{"displayName": "ok \\ud83d\\ude80", "metadata": {"k": "\\\\ud800"}}')
+    )
+    assert fine.status_code == 201, fine.text
+    assert (fine.json()["displayName"], fine.json()["metadata"]) == ("ok \U0001f680", {"k": "\\ud800"})

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from app.admin.schemas import CreatePlatformRequest, FaultRequest
 from app.admin.service import AdminService
 from app.edge.auth import parse_bearer
-from app.edge.http import ApJSONResponse
+from app.edge.http import ApiRoute, ApJSONResponse
 from app.kit.errors import AuthenticationFailed
 from app.kit.ids import ID_PATTERN
 
@@ -26,7 +26,9 @@ def require_admin_token(http: Request) -> None:
         raise AuthenticationFailed("invalid admin token")
 
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin_token)])
+router = APIRouter(
+    prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin_token)], route_class=ApiRoute
+)
 
 PlatformId = Annotated[str, Path(pattern=ID_PATTERN)]
 

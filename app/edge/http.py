@@ -19,6 +19,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -288,6 +289,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database(request: Request, exc: Exception) -> Response:
         return error_response(exc, policy_for(request))
 
+    @app.exception_handler(InvalidUnicodeBody)
+    async def _invalid_unicode(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, InvalidUnicodeBody)
+        return error_response(ValidationFailed(exc.message), policy_for(request))
+
     @app.exception_handler(RequestBodyTooLarge)
     async def _too_large(request: Request, exc: Exception) -> Response:
         return answer(policy_for(request).body_too_large(_TOO_LARGE))
@@ -295,6 +301,80 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> Response:
         return error_response(exc, policy_for(request))
+
+
+# --- JSON bodies: only strings of valid Unicode.
+
+# A `\\uD800`..`\\uDFFF` escape: the only way a JSON body can hold a lone surrogate (a raw one is not
+# UTF-8, and reading the body refuses it). Python's parser accepts one, but no such string can be
+# stored or written back as JSON.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_MAX_NAMED_PROBLEMS = 20
+
+
+def lone_surrogate_paths(value: Any) -> list[str]:
+    """The paths (from `body`) of every key and string in `value` that holds a lone surrogate."""
+    found: list[str] = []
+    stack: list[tuple[Any, tuple[str, ...]]] = [(value, ("body",))]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if not _encodes(item):
+                found.append("/".join(path))
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                # A key is named with the surrogate escaped: the answer must be valid JSON itself.
+                shown = key if _encodes(key) else key.encode("utf-8", "backslashreplace").decode()
+                if shown is not key:
+                    found.append("/".join((*path, shown)) + " (key)")
+                stack.append((child, (*path, shown)))
+        elif isinstance(item, list):
+            stack.extend((child, (*path, str(index))) for index, child in enumerate(item))
+    return sorted(found)
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class InvalidUnicodeBody(StarletteHTTPException):
+    """A JSON body holding a lone surrogate (`"\\ud800"`). An HTTPException, so FastAPI's body reading
+    passes it on (as RequestBodyTooLarge); answered 400 VALIDATION naming every such string."""
+
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__(status_code=400)
+        shown = [f"{path} must be a string of valid Unicode (it holds a lone surrogate)" for path in paths]
+        if len(shown) > _MAX_NAMED_PROBLEMS:
+            shown = [*shown[:_MAX_NAMED_PROBLEMS], f"and {len(shown) - _MAX_NAMED_PROBLEMS} more such strings"]
+        self.message = ", ".join(shown)
+
+
+class UnicodeCheckedRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            value = json.loads(body)
+            if _SURROGATE_ESCAPE.search(body) and (paths := lone_surrogate_paths(value)):
+                raise InvalidUnicodeBody(paths)
+            self._json = value
+        return self._json
+
+
+class ApiRoute(APIRoute):
+    """Every API route: its JSON body may hold only strings of valid Unicode (a lone surrogate would
+    otherwise reach the size checks, the JSON encoder or PostgreSQL, and be a 500 there)."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            return await handler(UnicodeCheckedRequest(request.scope, request.receive))  # type: ignore[no-any-return]
+
+        return checked
 
 
 # --- request ids and one structured access-log line per request.

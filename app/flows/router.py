@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
 from app.edge.auth import principal_of
-from app.edge.http import ApJSONResponse, compat_of
+from app.edge.http import ApiRoute, ApJSONResponse, compat_of
 from app.edge.limits import MAX_QUERY_LIST_ITEMS
 from app.flows.schemas import (
     CreateFlowRequest,
@@ -20,7 +20,7 @@ from app.flows.schemas import (
 from app.flows.service import FlowService
 from app.kit.ids import ID_PATTERN
 
-router = APIRouter(prefix="/flows", tags=["flows"])
+router = APIRouter(prefix="/flows", tags=["flows"], route_class=ApiRoute)
 
 FlowId = Annotated[str, Path(pattern=ID_PATTERN, description="The flow id")]
 

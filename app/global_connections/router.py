@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from app.edge.auth import principal_of
-from app.edge.http import ApJSONResponse, compat_of
+from app.edge.http import ApiRoute, ApJSONResponse, compat_of
 from app.edge.limits import MAX_QUERY_LIST_ITEMS
 from app.global_connections.schemas import (
     AppConnectionScope,
@@ -18,7 +18,7 @@ from app.global_connections.schemas import (
 from app.global_connections.service import GlobalConnectionService
 from app.kit.ids import ID_PATTERN
 
-router = APIRouter(prefix="/global-connections", tags=["global-connections"])
+router = APIRouter(prefix="/global-connections", tags=["global-connections"], route_class=ApiRoute)
 
 ConnectionId = Annotated[str, Path(pattern=ID_PATTERN, description="The connection id")]
 

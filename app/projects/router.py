@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from app.edge.auth import principal_of
-from app.edge.http import ApJSONResponse, compat_of
+from app.edge.http import ApiRoute, ApJSONResponse, compat_of
 from app.edge.limits import MAX_QUERY_LIST_ITEMS
 from app.kit.ids import ID_PATTERN
 from app.projects.schemas import (
@@ -17,7 +17,7 @@ from app.projects.schemas import (
 )
 from app.projects.service import ProjectService
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = APIRouter(prefix="/projects", tags=["projects"], route_class=ApiRoute)
 
 ProjectId = Annotated[str, Path(pattern=ID_PATTERN, description="The project id")]
 
