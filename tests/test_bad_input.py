@@ -228,6 +228,21 @@ async def test_integers_past_64_bits_in_free_form_json_are_kept_as_numbers(tenan
     assert (await tenant.client.get("/v1/global-connections")).status_code == 200
 
 
+def test_every_route_with_a_body_checks_its_strings_for_lone_surrogates() -> None:
+    # The check lives in each router's route class: a router made without it would let a lone
+    # surrogate through to the size checks, the encoder or PostgreSQL (a 500).
+    from fastapi.routing import APIRoute
+
+    from app.admin.router import router as admin_router
+    from app.edge.http import ApiRoute
+    from app.main import API_ROUTERS
+
+    routes = [route for router in [*API_ROUTERS, admin_router] for route in router.routes]
+    with_a_body = [route for route in routes if isinstance(route, APIRoute) and route.body_field is not None]
+    assert len(with_a_body) >= 8
+    assert [f"{sorted(route.methods)} {route.path}" for route in with_a_body if not isinstance(route, ApiRoute)] == []
+
+
 def lone_surrogate_body(value: dict[str, Any]) -> dict[str, Any]:
     # A lone surrogate can only travel as a JSON escape (`"a\ud800b"`): json.dumps writes it so.
     return raw(json.dumps(value).encode())

@@ -22,7 +22,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util.queue import AsyncAdaptedQueue
 
-from app.kit.config import Settings, to_async_url
+from app.kit.config import ASYNC_URL_PREFIX, Settings, to_async_url
 from app.kit.serialization import json_bytes, json_loads
 
 log = logging.getLogger("openpieces.db")
@@ -391,7 +391,7 @@ def is_bad_input_error(exc: BaseException) -> bool:
 
 def to_plain_url(url: str) -> str:
     """The libpq/asyncpg spelling of a URL (for asyncpg.connect and psql)."""
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    return url.replace(ASYNC_URL_PREFIX, "postgresql://", 1)
 
 
 def alembic_config(database_url: str, pooler: str = "none") -> Any:
