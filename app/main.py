@@ -35,7 +35,7 @@ from app.edge.openapi import install_openapi
 from app.edge.tracing import install_tracing
 from app.flows.router import router as flows_router
 from app.global_connections.router import router as global_connections_router
-from app.kit.changes import ChangeListener
+from app.kit.changes import LISTENER_APPLICATION_NAME, ChangeConfirmation, ChangeListener
 from app.kit.config import Settings, get_settings
 from app.kit.crypto import SecretBox, load_or_create_key
 from app.kit.db import (
@@ -80,6 +80,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.db = db
     app.state.project_service = project_service(db)
     app.state.authenticator = ApiKeyAuthenticator(platforms.resolve_api_key, settings.auth_cache_ttl_seconds)
+    app.state.confirmation = None  # set when changes are listened for
     if app.state.traffic is not None:
         app.state.traffic.attach(db)
     listener = await _listen_for_changes(app, db)
@@ -144,18 +145,20 @@ async def _listen_for_changes(app: FastAPI, db: Database) -> ChangeListener | No
             " notice a deleted key or a reset only after AP_AUTH_CACHE_TTL_SECONDS"
         )
         return None
+    authenticator: ApiKeyAuthenticator = app.state.authenticator
+    # Nothing is remembered until the listener hears changes (and again whenever it stops hearing).
+    authenticator.listening(False)
     listener = ChangeListener(
-        lambda: db.connect_direct(LISTENER_APPLICATION_NAME), lambda change: _apply_change(app, change)
+        lambda: db.connect_direct(LISTENER_APPLICATION_NAME),
+        lambda change: _apply_change(app, change),
+        on_connection=authenticator.listening,
     )
+    app.state.confirmation = ChangeConfirmation(lambda: db.connect_direct("openpieces-confirmation"))
     listener.start()
     # Not ready before listening, or a change made meanwhile would go unheard until the TTL.
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(listener.connected.wait(), timeout=10)
     return listener
-
-
-# How the LISTEN connection shows in pg_stat_activity.
-LISTENER_APPLICATION_NAME = "openpieces-listener"
 
 
 def _apply_change(app: FastAPI, change: dict[str, Any] | None) -> None:
