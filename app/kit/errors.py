@@ -97,8 +97,8 @@ class FlowOperationInvalid(ActivepiecesError):
     status_code = 400
     code = "FLOW_OPERATION_INVALID"
 
-    def __init__(self, message: str) -> None:
-        super().__init__({"message": message})
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__({"message": message, **details})
 
 
 class PieceNotFound(ActivepiecesError):
