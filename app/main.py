@@ -33,6 +33,7 @@ from app.edge.http import (
 from app.edge.limits import raise_recursion_limit
 from app.edge.openapi import install_openapi
 from app.edge.tracing import install_tracing
+from app.flags.router import router as flags_router
 from app.flows.router import router as flows_router
 from app.global_connections.router import router as global_connections_router
 from app.kit.changes import LISTENER_APPLICATION_NAME, ChangeConfirmation, ChangeListener
@@ -47,14 +48,14 @@ from app.kit.db import (
     run_migrations_async,
 )
 from app.kit.errors import ServiceUnavailable
-from app.platforms.service import PlatformService
+from app.platforms.router import router as platforms_router
 from app.projects.provisioning import PlatformProvisioning
 from app.projects.router import router as projects_router
-from app.services import project_service
+from app.services import platform_service, project_service
 
 log = logging.getLogger("openpieces")
 
-API_ROUTERS = [projects_router, flows_router, global_connections_router]
+API_ROUTERS = [projects_router, flows_router, global_connections_router, flags_router, platforms_router]
 PREFIXES = ("/v1", "/api/v1")
 POOL_GAUGES_EVERY_SECONDS = 1.0
 
@@ -76,9 +77,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_migrations_async(*settings.direct(database_url))
 
     db = database_for(settings, database_url)
-    platforms = PlatformService(db)
+    platforms = platform_service(db)
     app.state.db = db
     app.state.project_service = project_service(db)
+    app.state.platform_service = platforms
     app.state.authenticator = ApiKeyAuthenticator(platforms.resolve_api_key, settings.auth_cache_ttl_seconds)
     app.state.confirmation = None  # set when changes are listened for
     if app.state.traffic is not None:

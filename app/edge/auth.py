@@ -24,6 +24,9 @@ MALFORMED_HEADER = "Authorization header must be 'Bearer <api key>'"
 PUBLIC_PATHS = frozenset(
     f"{prefix}/health{probe}" for prefix in ("/v1", "/api/v1") for probe in ("", "/live", "/ready")
 )
+# Routes the real server answers for every principal, anonymous ones too (`GET /v1/flags`): a
+# request without a bearer token is answered as anonymous; a bearer token must still be a valid key.
+KEY_OPTIONAL_PATHS = frozenset(f"{prefix}/flags" for prefix in ("/v1", "/api/v1"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +114,18 @@ def needs_api_key(path: str) -> bool:
     return path.startswith(API_PREFIXES) and path not in PUBLIC_PATHS
 
 
-async def authenticate(scope: Scope, authorization: str | None) -> Principal:
+async def authenticate(scope: Scope, authorization: str | None) -> Principal | None:
     """Resolve the request's key (raises AuthenticationFailed) and remember the principal on it.
-    Called by the edge middleware, before the body is read or validated."""
+    Called by the edge middleware, before the body is read or validated. On a key-optional path a
+    request without a bearer token is anonymous: None, and no principal."""
     authenticator: ApiKeyAuthenticator = scope["app"].state.authenticator
-    principal = await authenticator.authenticate(parse_bearer(authorization))
+    try:
+        token = parse_bearer(authorization)
+    except NoCredentials:
+        if scope["path"] in KEY_OPTIONAL_PATHS:
+            return None
+        raise
+    principal = await authenticator.authenticate(token)
     scope.setdefault("state", {})["principal"] = principal
     return principal
 
@@ -125,6 +135,12 @@ BEARER_SECURITY_SCHEME = {
     "scheme": "bearer",
     "description": "A platform API key: `Authorization: Bearer sk-...`",
 }
+
+
+def optional_principal_of(request: Request) -> Principal | None:
+    """The principal of a key-optional route: None for an anonymous request."""
+    principal: Principal | None = request.scope.get("state", {}).get("principal")
+    return principal
 
 
 def principal_of(request: Request) -> Principal:
