@@ -160,7 +160,6 @@ def serve(
 ) -> None:
     """Run the API server (migrates first unless AP_RUN_MIGRATIONS=false)."""
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     from app.edge.server import GuardedHttpToolsProtocol
 
@@ -210,7 +209,7 @@ def serve(
         )
         # What uvicorn.run does, on the socket bound above.
         if workers > 1:
-            Multiprocess(config, sockets=[listener]).run()
+            _closing_multiprocess()(config, sockets=[listener]).run()
             return
         server = uvicorn.Server(config)
         server.run(sockets=[listener])
@@ -269,6 +268,24 @@ def _process_alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
+
+
+def _closing_multiprocess() -> type:
+    from uvicorn.supervisors import Multiprocess
+
+    class ClosingMultiprocess(Multiprocess):
+        """uvicorn's supervisor kept its copy of the listening socket open until every worker had
+        exited: once the workers stopped accepting, the kernel still queued new connections on it,
+        and reset them all when the supervisor exited. Closed as soon as the workers are told to
+        stop (none is started again after that), a connection is refused instead, and a client or
+        load balancer goes elsewhere."""
+
+        def terminate_all(self) -> None:
+            for listening in self.sockets:
+                listening.close()
+            super().terminate_all()
+
+    return ClosingMultiprocess
 
 
 def _listen(host: str, port: int) -> socket.socket:
