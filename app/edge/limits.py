@@ -63,24 +63,36 @@ class JsonProblem(Exception):
 
 def check_json(value: Any, *, max_depth: int) -> int:
     """Walk `value` without recursion: refuse a nesting deeper than `max_depth` and numbers no
-    double can hold; return the depth found."""
+    double can hold; return the depth found. Each value costs the same wherever it sits: its path
+    is a link to its container's, spelled out only for a problem."""
     deepest = 0
-    stack: list[tuple[Any, int, tuple[str | int, ...]]] = [(value, 1, ())]
+    # (value, depth, link): a link is (the container's link, key or index), None at the root.
+    stack: list[tuple[Any, int, Any]] = [(value, 1, None)]
     while stack:
-        item, depth, path = stack.pop()
+        item, depth, link = stack.pop()
         if isinstance(item, dict):
             if depth > max_depth:
-                raise JsonProblem(path, f"must NOT be nested more than {max_depth} levels deep")
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1, (*path, key)) for key, child in item.items())
+                raise JsonProblem(_path_of(link), f"must NOT be nested more than {max_depth} levels deep")
+            if depth > deepest:
+                deepest = depth
+            stack.extend([(child, depth + 1, (link, key)) for key, child in item.items()])
         elif isinstance(item, list):
             if depth > max_depth:
-                raise JsonProblem(path, f"must NOT be nested more than {max_depth} levels deep")
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1, (*path, index)) for index, child in enumerate(item))
+                raise JsonProblem(_path_of(link), f"must NOT be nested more than {max_depth} levels deep")
+            if depth > deepest:
+                deepest = depth
+            stack.extend([(child, depth + 1, (link, index)) for index, child in enumerate(item)])
         elif isinstance(item, float | int) and not isinstance(item, bool) and not _finite_double(item):
-            raise JsonProblem(path, "must hold only numbers a double can hold")
+            raise JsonProblem(_path_of(link), "must hold only numbers a double can hold")
     return deepest
+
+
+def _path_of(link: Any) -> tuple[str | int, ...]:
+    keys: list[str | int] = []
+    while link is not None:
+        link, key = link
+        keys.append(key)
+    return tuple(reversed(keys))
 
 
 def _finite_double(number: float) -> bool:

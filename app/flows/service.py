@@ -4,7 +4,8 @@ the flow row is locked for every operation, so concurrent operations on one flow
 
 from __future__ import annotations
 
-import copy
+import asyncio
+import functools
 import re
 from typing import Any
 
@@ -46,6 +47,7 @@ from app.kit.errors import (
 )
 from app.kit.ids import new_id
 from app.kit.pagination import decode_cursor
+from app.kit.serialization import copy_json
 
 # New versions are written in the real LATEST_FLOW_SCHEMA_VERSION of @activepieces/shared 0.96.2;
 # imported flows of older versions are brought up to it (app/flows/migrations.py).
@@ -68,6 +70,7 @@ def first_draft(flow_id: str, display_name: str) -> dict[str, Any]:
         "schema_version": LATEST_FLOW_SCHEMA_VERSION,
         "backup_files": None,
     }
+
 
 # Operations on the flow row; every other one edits the newest version's content.
 FLOW_LEVEL_OPERATIONS = {
@@ -322,34 +325,23 @@ class FlowService:
                 raise version_not_found(flow_id, request.versionId)
             kind, request = (
                 "IMPORT_FLOW",
-                ImportFlowRequest.model_validate(
+                await asyncio.to_thread(
+                    ImportFlowRequest.model_validate,
                     {
                         "displayName": chosen["display_name"],
                         "trigger": chosen["trigger"],
                         "schemaVersion": chosen["schema_version"],
                         "notes": chosen["notes"],
-                    }
+                    },
                 ),
             )
         values: dict[str, Any] = {}
         notes: list[dict[str, Any]] = list(latest["notes"] or [])
-        trigger: dict[str, Any] = latest["trigger"]
-        try:
-            trigger = self._edit_tree(kind, request, trigger, values, notes)
-            steps.check_names(trigger)
-        except steps.StepError as exc:
-            raise FlowOperationInvalid(str(exc)) from None
-        _check_version_limits(trigger, notes)
+        edit = functools.partial(self._edited_version, kind, request, latest["trigger"], values, notes)
+        # A long flow is edited off the event loop, so the worker goes on answering meanwhile.
+        await asyncio.to_thread(edit) if _is_long(kind, latest["trigger"]) else edit()
         if kind in PIECE_CHECKED_OPERATIONS:
             await self._assert_pieces_allowed(flows, flow["project_id"], _brought_by(kind, request))
-        values.update(
-            {
-                "trigger": trigger,
-                "valid": steps.version_is_valid(trigger),
-                "connection_ids": steps.connection_external_ids(trigger),
-                "notes": notes,
-            }
-        )
         if kind == "LOCK_FLOW":
             values["state"] = "LOCKED"
         if latest["state"] == "LOCKED" and kind not in NOTE_OPERATIONS:
@@ -367,6 +359,31 @@ class FlowService:
             await flows.update_version(latest["id"], values)
         await flows.update_flow(flow_id, {})
 
+    def _edited_version(
+        self,
+        kind: str,
+        request: Any,
+        trigger: dict[str, Any],
+        values: dict[str, Any],
+        notes: list[dict[str, Any]],
+    ) -> None:
+        """Edit the tree, check it against the limits, and put it in `values` with the version
+        columns it sets."""
+        try:
+            trigger = self._edit_tree(kind, request, trigger, values, notes)
+            steps.check_names(trigger)
+        except steps.StepError as exc:
+            raise FlowOperationInvalid(str(exc)) from None
+        _check_version_limits(trigger, notes)
+        values.update(
+            {
+                "trigger": trigger,
+                "valid": steps.version_is_valid(trigger),
+                "connection_ids": steps.connection_external_ids(trigger),
+                "notes": notes,
+            }
+        )
+
     def _edit_tree(
         self,
         kind: str,
@@ -377,7 +394,7 @@ class FlowService:
     ) -> dict[str, Any]:
         """Apply a version-level operation to a copy of the tree; returns the new tree and fills
         `values` with other version columns to change (and `notes` in place)."""
-        trigger = copy.deepcopy(trigger)
+        trigger = copy_json(trigger)
         if kind == "CHANGE_NAME":
             values["display_name"] = request.displayName
         elif kind == "LOCK_FLOW":
@@ -471,6 +488,16 @@ class FlowService:
         if folder_name and folder_name.strip():
             return await flows.folder_by_name(project_id, folder_name.strip(), new_id())
         return None
+
+
+# Past this many steps an edit runs in a worker thread (a few milliseconds of work or more).
+_LONG_FLOW_STEPS = 100
+
+
+def _is_long(kind: str, trigger: dict[str, Any]) -> bool:
+    return kind in ("IMPORT_FLOW", "USE_AS_DRAFT") or any(
+        count >= _LONG_FLOW_STEPS for count, _ in enumerate(steps.iter_steps(trigger), start=1)
+    )
 
 
 def _check_version_limits(trigger: dict[str, Any], notes: list[dict[str, Any]]) -> None:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from app.kit.serialization import copy_json
+
 Step = dict[str, Any]
 
 TRIGGER_TYPES = ("EMPTY", "PIECE_TRIGGER")
@@ -387,7 +389,7 @@ def _new_action(request: Step, next_action: Step | None, *, from_client: bool) -
         "name": request["name"],
         "displayName": request.get("displayName"),
         "type": request["type"],
-        "settings": copy.deepcopy(request.get("settings") or {}),
+        "settings": copy_json(request.get("settings") or {}),
         "lastUpdatedDate": now_iso(),
         "nextAction": next_action,
     }
@@ -443,46 +445,72 @@ def add_action(
     from_client: bool = True,
 ) -> None:
     parent = find_step(trigger, parent_name)
-    if action["name"] in step_names(trigger):
+    _add_under(set(step_names(trigger)), parent, location, branch_index, action, from_client=from_client)
+
+
+def _add_under(
+    taken: set[str], parent: Step, location: str | None, branch_index: int | None, action: Step, *, from_client: bool
+) -> Step:
+    """add_action with the parent found and the tree's names known (`taken`, to which the new
+    step's name is added); returns the new step."""
+    if action["name"] in taken:
         raise StepError(f"Step name {action['name']} is already used")
     kind = parent.get("type")
     if kind == "LOOP_ON_ITEMS" and location == "INSIDE_LOOP":
-        parent["firstLoopAction"] = _new_action(action, parent.get("firstLoopAction"), from_client=from_client)
+        added = parent["firstLoopAction"] = _new_action(action, parent.get("firstLoopAction"), from_client=from_client)
     elif kind == "ROUTER" and location == "INSIDE_BRANCH" and branch_index is not None:
         children = parent.setdefault("children", [])
         if not 0 <= branch_index < len(children):
-            raise StepError(f"Branch {branch_index} not found in step {parent_name}")
-        children[branch_index] = _new_action(action, children[branch_index], from_client=from_client)
+            raise StepError(f"Branch {branch_index} not found in step {parent['name']}")
+        added = children[branch_index] = _new_action(action, children[branch_index], from_client=from_client)
     elif kind in ("LOOP_ON_ITEMS", "ROUTER") and location != "AFTER":
         label = "Loop" if kind == "LOOP_ON_ITEMS" else "Router"
         raise StepError(f"{label} step parent {location or 'undefined'} not found")
     else:
         # After a trigger, piece or code step the location is not looked at.
-        parent["nextAction"] = _new_action(action, parent.get("nextAction"), from_client=from_client)
+        added = parent["nextAction"] = _new_action(action, parent.get("nextAction"), from_client=from_client)
+    taken.add(action["name"])
+    return added
 
 
 def add_subtree(trigger: Step, parent_name: str, location: str | None, branch_index: int | None, subtree: Step) -> None:
     """Add a step with its successors and inner chains (import, move, duplicate), one step at a
     time; each keeps the `valid` it has."""
-    add_action(trigger, parent_name, location, branch_index, _strip(subtree), from_client=False)
-    _add_inner(trigger, subtree)
+    parent = find_step(trigger, parent_name)
+    taken = set(step_names(trigger))
+    added = _add_under(taken, parent, location, branch_index, _strip(subtree), from_client=False)
+    _add_inner(taken, subtree, added)
 
 
-def _add_inner(trigger: Step, step: Step) -> None:
-    current: Step | None = step
-    while current:
-        if current.get("nextAction"):
-            add_action(trigger, current["name"], "AFTER", None, _strip(current["nextAction"]), from_client=False)
+def _add_inner(taken: set[str], step: Step, target: Step) -> None:
+    """Replay what follows and nests in `step` (already added as `target`), in the order the real
+    server replays it: a step's successor, then each inner chain in full, then the successor's own.
+    Each step is added under the step just made for its parent (no search by name), and the names
+    in use are kept in `taken`: the cost grows with the steps replayed, not with their square.
+    Without recursion: chains nest as deep as the flow is long."""
+    # ("chain", source, target): from a step on; ("inner", parent's target, location, index, head).
+    pending: list[tuple[Any, ...]] = [("chain", step, target)]
+    while pending:
+        work = pending.pop()
+        if work[0] == "inner":
+            _, parent, location, index, head = work
+            added = _add_under(taken, parent, location, index, _strip(head), from_client=False)
+            pending.append(("chain", head, added))
+            continue
+        _, current, made = work
+        following = current.get("nextAction")
+        if following:
+            made_next = _add_under(taken, made, "AFTER", None, _strip(following), from_client=False)
+            # The successor's chain goes on after every inner chain: it is pushed first.
+            pending.append(("chain", following, made_next))
+        inner: list[tuple[Any, ...]] = []
         if current.get("type") == "LOOP_ON_ITEMS" and current.get("firstLoopAction"):
-            first = current["firstLoopAction"]
-            add_action(trigger, current["name"], "INSIDE_LOOP", None, _strip(first), from_client=False)
-            _add_inner(trigger, first)
+            inner.append(("inner", made, "INSIDE_LOOP", None, current["firstLoopAction"]))
         if current.get("type") == "ROUTER":
             for index, child in enumerate(current.get("children") or []):
                 if child:
-                    add_action(trigger, current["name"], "INSIDE_BRANCH", index, _strip(child), from_client=False)
-                    _add_inner(trigger, child)
-        current = current.get("nextAction")
+                    inner.append(("inner", made, "INSIDE_BRANCH", index, child))
+        pending.extend(reversed(inner))
 
 
 def import_trigger(current: Step, request: Step) -> Step:
@@ -490,7 +518,7 @@ def import_trigger(current: Step, request: Step) -> Step:
     sample data), then every action added as the real server replays it, each keeping its `valid`."""
     trigger = update_trigger({**current, "nextAction": None}, {**request, "nextAction": None}, from_client=False)
     trigger["nextAction"] = None
-    _add_inner(trigger, request)
+    _add_inner(set(step_names(trigger)), request, trigger)
     return trigger
 
 
@@ -546,8 +574,46 @@ def _detach(trigger: Step, name: str) -> Step | None:
 
 
 def delete_actions(trigger: Step, names: list[str]) -> None:
+    slots = _slots(trigger)
+    if slots is None:  # two steps of one name: each name is looked for in the tree as it is then
+        for name in names:
+            _detach(trigger, name)
+        return
     for name in names:
-        _detach(trigger, name)  # unknown names (and the trigger) are passed over, as on the real server
+        slot = slots.pop(name, None)
+        if slot is None:
+            continue  # unknown names (and the trigger) are passed over, as on the real server
+        step = _get(*slot)
+        assert step is not None
+        following = step.get("nextAction")
+        _set(*slot, following)
+        step["nextAction"] = None
+        if following:
+            slots[following["name"]] = slot
+        for inner in iter_steps(step):  # what nests in it goes with it
+            slots.pop(inner["name"], None)
+
+
+def _slots(trigger: Step) -> dict[str, tuple[Step, str, int | None]] | None:
+    """Where each action hangs (as _find_slot finds it), in one walk; None when a name is used twice."""
+    slots: dict[str, tuple[Step, str, int | None]] = {}
+    count = 0
+    for holder in iter_steps(trigger):
+        count += 1
+        nxt = holder.get("nextAction")
+        if nxt:
+            slots[nxt.get("name")] = (holder, "nextAction", None)
+        if holder.get("type") == "LOOP_ON_ITEMS":
+            first = holder.get("firstLoopAction")
+            if first:
+                slots[first.get("name")] = (holder, "firstLoopAction", None)
+        if holder.get("type") == "ROUTER":
+            for index, child in enumerate(holder.get("children") or []):
+                if child:
+                    slots[child.get("name")] = (holder, "children", index)
+    if len(slots) != count - 1 or trigger.get("name") in slots:
+        return None
+    return slots
 
 
 def move_action(trigger: Step, name: str, new_parent: str, location: str | None, branch_index: int | None) -> None:
@@ -567,39 +633,69 @@ def _clone_with_new_names(trigger: Step, first: Step) -> Step:
     """A copy of a chain whose steps get unused `step_N` names and " Copy" display names;
     references between the copied steps (in `{{...}}` of their input) follow the new names, and
     sample data is dropped."""
-    clone = copy.deepcopy(first)
+    clone = copy_json(first)
     steps = list(iter_steps(clone))
     renames = dict(zip([s["name"] for s in steps], unused_names(trigger, len(steps)), strict=True))
+    rename = _renamer(renames)
     for step in steps:
         step["name"] = renames[step["name"]]
         step["displayName"] = f"{step.get('displayName') or ''} Copy"
         settings = step.get("settings") or {}
         if "input" in settings:
-            settings["input"] = _rename_references(settings["input"], renames)
+            settings["input"] = _rename_references(settings["input"], rename)
         if settings.get("sampleData"):
             settings["sampleData"] = {}
     return clone
 
 
-def _rename_references(value: Any, renames: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return _rename_in_text(value, renames)
-    if isinstance(value, list):
-        return [_rename_references(item, renames) for item in value]
-    if isinstance(value, dict):
-        return {key: _rename_references(item, renames) for key, item in value.items()}
-    return value
+def _rename_references(value: Any, rename: Callable[[str], str]) -> Any:
+    """`value` with `rename` applied to every string in it (new lists and objects), without
+    recursion: an input may nest as deep as its step's settings may."""
+    root: list[Any] = [value]
+    pending: list[tuple[Any, Any]] = [(root, 0)]
+    while pending:
+        holder, key = pending.pop()
+        item = holder[key]
+        if isinstance(item, str):
+            holder[key] = rename(item)
+        elif isinstance(item, list):
+            holder[key] = copied = list(item)
+            pending.extend((copied, index) for index in range(len(copied)))
+        elif isinstance(item, dict):
+            holder[key] = copied = dict(item)
+            pending.extend((copied, name) for name in copied)
+    return root[0]
 
 
-def _rename_in_text(text: str, renames: dict[str, str]) -> str:
-    def inside(match: re.Match[str]) -> str:
-        expression = match.group(0)
-        for old, new in renames.items():
-            expression = re.sub(rf"\b{re.escape(old)}\b", new, expression)
-        return expression
+# A reference's words: a step name of word characters is renamed where it is a whole word.
+_WORD = re.compile(r"\w+")
+# `.` stops at line ends, as in the real server's /{{(.*?)}}/g.
+_EXPRESSION = re.compile(r"\{\{.*?\}\}")
 
-    # `.` stops at line ends, as in the real server's /{{(.*?)}}/g.
-    return re.sub(r"\{\{.*?\}\}", inside, text)
+
+def _renamer(renames: dict[str, str]) -> Callable[[str], str]:
+    """What renaming does to one text: in each `{{...}}`, every old name that is a whole word becomes
+    its new name, one name after another."""
+    if all(_WORD.fullmatch(old) for old in renames) and not any(new in renames for new in renames.values()):
+        # One pass, each word looked up: the same result (a whole word of word characters is a whole
+        # run of them, and no new name is an old one), at a cost that does not grow with the names.
+        def word(match: re.Match[str]) -> str:
+            return renames.get(match.group(0), match.group(0))
+
+        def inside(match: re.Match[str]) -> str:
+            return _WORD.sub(word, match.group(0))
+    else:
+
+        def inside(match: re.Match[str]) -> str:
+            expression = match.group(0)
+            for old, new in renames.items():
+                expression = re.sub(rf"\b{re.escape(old)}\b", new, expression)
+            return expression
+
+    def rename(text: str) -> str:
+        return _EXPRESSION.sub(inside, text) if "{{" in text else text
+
+    return rename
 
 
 def duplicate_action(trigger: Step, name: str) -> None:

@@ -34,3 +34,23 @@ def json_loads(data: str | bytes) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         return json.loads(data)
+
+
+def copy_json(value: Any) -> Any:
+    """A copy of a JSON value (new objects and lists, the same strings and numbers), without
+    recursion and several times faster than `copy.deepcopy`: a long flow's steps nest thousands of
+    levels deep."""
+    if not isinstance(value, dict | list):
+        return value
+    root = [value]
+    pending: list[tuple[Any, Any]] = [(root, 0)]
+    while pending:
+        holder, key = pending.pop()
+        item = holder[key]
+        if isinstance(item, dict):
+            holder[key] = copied = dict(item)
+            pending.extend([(copied, name) for name, inner in copied.items() if isinstance(inner, dict | list)])
+        else:
+            holder[key] = copied = list(item)
+            pending.extend([(copied, index) for index, inner in enumerate(copied) if isinstance(inner, dict | list)])
+    return root[0]
