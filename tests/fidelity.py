@@ -63,6 +63,9 @@ ROUTES: list[tuple[str, re.Pattern[str], str | None, dict[int, str | None]]] = [
             {200: "AppConnectionWithoutSensitiveData"},
         ),
         ("DELETE", f"global-connections/{ID}", None, {204: None}),
+        ("GET", "users", None, {200: "SeekPageUserWithMetaInformation"}),
+        ("POST", f"users/{ID}", "UpdateUserRequestBody", {200: "UserWithMetaInformation"}),
+        ("DELETE", f"users/{ID}", None, {204: None}),
     ]
 ]
 # Routes of this server that are no part of the real API: nothing to compare with.

@@ -51,6 +51,11 @@ const schemas = {
     ListGlobalConnectionsRequestQuery: [shared.ListGlobalConnectionsRequestQuery, 'query of GET /v1/global-connections'],
     AppConnectionWithoutSensitiveData: [shared.AppConnectionWithoutSensitiveData, 'response of POST /v1/global-connections(/:id)'],
     SeekPageAppConnectionWithoutSensitiveData: [shared.SeekPage(shared.AppConnectionWithoutSensitiveData), 'response of GET /v1/global-connections'],
+    // Platform users (platform-user-controller.ts)
+    UserWithMetaInformation: [shared.UserWithMetaInformation, 'response of POST /v1/users/:id'],
+    SeekPageUserWithMetaInformation: [shared.SeekPage(shared.UserWithMetaInformation), 'response of GET /v1/users'],
+    UpdateUserRequestBody: [shared.UpdateUserRequestBody, 'body of POST /v1/users/:id'],
+    ListUsersRequestBody: [shared.ListUsersRequestBody, 'query of GET /v1/users'],
     // Errors (every route)
     ErrorCode: [z.enum(shared.ErrorCode), 'the code of every error body'],
 }
