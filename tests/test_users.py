@@ -291,6 +291,32 @@ async def test_concurrent_deletes_and_updates_of_one_user(tenant: Tenant, db: Da
     assert [u["id"] for u in await all_users(tenant)] == [tenant.owner_id]
 
 
+async def test_one_email_and_one_external_id_per_platform_under_concurrent_creates(
+    tenant: Tenant, db: Database
+) -> None:
+    from app.users.service import ExistingUser, UserExternalIdTaken
+
+    async def create(index: int) -> object:
+        try:
+            return await add_user(db, tenant, f"Same{index % 2}@example.com".lower(), externalId=f"ext-{index}")
+        except ExistingUser as exc:
+            return exc
+
+    outcomes = await asyncio.gather(*(create(i) for i in range(10)))
+    assert sum(isinstance(o, dict) for o in outcomes) == 2
+    assert sum(isinstance(o, ExistingUser) for o in outcomes) == 8
+
+    async def same_external(index: int) -> object:
+        try:
+            return await add_user(db, tenant, externalId="one-ext")
+        except UserExternalIdTaken as exc:
+            return exc
+
+    outcomes = await asyncio.gather(*(same_external(i) for i in range(10)))
+    assert sum(isinstance(o, dict) for o in outcomes) == 1
+    assert len(await all_users(tenant)) == 4
+
+
 # --- what the projects read of a platform's users
 
 

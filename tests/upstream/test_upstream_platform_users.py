@@ -5,6 +5,8 @@ user) have no API-key form and are not translated."""
 
 from __future__ import annotations
 
+import pytest
+
 from app.kit.db import Database
 from app.kit.ids import new_id
 from tests.conftest import Tenant, TenantFactory
@@ -124,3 +126,14 @@ async def test_delete_user_deletes_their_personal_project(tenant: Tenant, db: Da
     assert (await tenant.client.get(f"/v1/projects/{personal}")).status_code == 200
     assert (await tenant.client.delete(f"/v1/users/{user['id']}")).status_code == 204
     assert (await tenant.client.get(f"/v1/projects/{personal}")).status_code == 404
+
+
+# platform-user-controller.ts: the body is UpdateUserRequestBody; anything else is Fastify's 400
+@pytest.mark.sends_invalid_requests("a status the real UpdateUserRequestBody refuses")
+async def test_update_user_with_a_bad_body_is_fastifys_400(tenant: Tenant, db: Database) -> None:
+    user = await add_user(db, tenant)
+    response = await tenant.client.post(f"/v1/users/{user['id']}", json={"status": "DELETED"})
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["statusCode"], body["code"], body["error"]) == (400, "FST_ERR_VALIDATION", "Bad Request")
+    assert body["message"].startswith("body/status")
