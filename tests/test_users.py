@@ -251,6 +251,24 @@ async def test_delete_takes_the_personal_project_flows_and_memberships_along(ten
     assert (await tenant.client.post(f"/v1/users/{user['id']}", json={})).json() == not_found(user["id"])
 
 
+async def test_a_flow_a_deleted_user_owned_stays_with_no_owner(tenant: Tenant, db: Database) -> None:
+    team = (await tenant.client.post("/v1/projects", json={"displayName": "Flows"})).json()
+    user = await add_user(db, tenant, projects=[{"projectId": team["id"]}])
+    flow = (await tenant.client.post("/v1/flows", json={"displayName": "theirs", "projectId": team["id"]})).json()
+    owned = await tenant.client.post(
+        f"/v1/flows/{flow['id']}", json={"type": "UPDATE_OWNER", "request": {"ownerId": user["id"]}}
+    )
+    assert owned.status_code == 200 and owned.json()["ownerId"] == user["id"]
+    assert (await tenant.client.delete(f"/v1/users/{user['id']}")).status_code == 204
+    kept = await tenant.client.get(f"/v1/flows/{flow['id']}")
+    assert kept.status_code == 200 and kept.json()["ownerId"] is None
+    # The deleted user can no longer be given a flow.
+    again = await tenant.client.post(
+        f"/v1/flows/{flow['id']}", json={"type": "UPDATE_OWNER", "request": {"ownerId": user["id"]}}
+    )
+    assert again.status_code == 404 and again.json()["params"]["entityType"] == "user"
+
+
 async def test_a_team_project_a_deleted_user_owned_stays_with_the_platform_owner(tenant: Tenant, db: Database) -> None:
     user = await add_user(db, tenant, personalProject=False)
     team = (await tenant.client.post("/v1/projects", json={"displayName": "Handed over"})).json()

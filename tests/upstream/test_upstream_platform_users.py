@@ -137,3 +137,10 @@ async def test_update_user_with_a_bad_body_is_fastifys_400(tenant: Tenant, db: D
     body = response.json()
     assert (body["statusCode"], body["code"], body["error"]) == (400, "FST_ERR_VALIDATION", "Bad Request")
     assert body["message"].startswith("body/status")
+
+
+# user-service.ts `list` (paginationHelper.decodeCursor): a cursor the server cannot decode is no cursor
+async def test_list_users_with_an_undecodable_cursor_is_the_first_page(tenant: Tenant) -> None:
+    response = await tenant.client.get("/v1/users", params={"cursor": "not-a-cursor", "limit": 10})
+    assert response.status_code == 200
+    assert [user["id"] for user in response.json()["data"]] == [tenant.owner_id]
