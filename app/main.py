@@ -52,10 +52,18 @@ from app.platforms.router import router as platforms_router
 from app.projects.provisioning import PlatformProvisioning
 from app.projects.router import router as projects_router
 from app.services import platform_service, project_service
+from app.users.router import router as users_router
 
 log = logging.getLogger("openpieces")
 
-API_ROUTERS = [projects_router, flows_router, global_connections_router, flags_router, platforms_router]
+API_ROUTERS = [
+    projects_router,
+    flows_router,
+    global_connections_router,
+    flags_router,
+    platforms_router,
+    users_router,
+]
 PREFIXES = ("/v1", "/api/v1")
 POOL_GAUGES_EVERY_SECONDS = 1.0
 

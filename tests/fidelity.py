@@ -65,6 +65,9 @@ ROUTES: list[tuple[str, re.Pattern[str], str | None, dict[int, str | None]]] = [
         ("DELETE", f"global-connections/{ID}", None, {204: None}),
         ("GET", "flags", None, {200: "Flags"}),
         ("GET", f"platforms/{ID}", None, {200: "PlatformWithoutSensitiveData"}),
+        ("GET", "users", None, {200: "SeekPageUserWithMetaInformation"}),
+        ("POST", f"users/{ID}", "UpdateUserRequestBody", {200: "UserWithMetaInformation"}),
+        ("DELETE", f"users/{ID}", None, {204: None}),
     ]
 ]
 # Routes of this server that are no part of the real API: nothing to compare with.

@@ -74,6 +74,7 @@ async def snapshot(world: World) -> dict[str, Any]:
         for flow in flows["data"]:
             state[flow["id"]] = (await client.get(f"/v1/flows/{flow['id']}")).json()
     state["connections"] = (await client.get("/v1/global-connections", params={"limit": 100})).json()
+    state["users"] = (await client.get("/v1/users", params={"limit": 100})).json()
     return state
 
 
@@ -141,6 +142,9 @@ def calls(a: World, b: World) -> list[tuple[str, str, dict | None, dict | None, 
             404,
             project_404,
         ),
+        # users by path (B's owner)
+        ("POST", f"/v1/users/{b.tenant.owner_id}", None, {"platformRole": "MEMBER"}, 404, not_found("user", b.tenant.owner_id, "User not found")),  # noqa: E501
+        ("DELETE", f"/v1/users/{b.tenant.owner_id}", None, None, 404, not_found("user", b.tenant.owner_id, "User not found")),  # noqa: E501
         # B's externalIds from A's side: A gets its own rows, never B's
         ("POST", "/v1/global-connections", None, {**connection_body, "externalId": b.connection_external_id, "projectIds": [a.team_id]}, 201, None),  # noqa: E501
         ("POST", "/v1/projects", None, {"displayName": "Linked", "globalConnectionExternalIds": ["conn-b"]}, 201, None),

@@ -55,6 +55,11 @@ const schemas = {
     PlatformWithoutSensitiveData: [shared.PlatformWithoutSensitiveData, 'response of GET /v1/platforms/:id'],
     // Flags (flag.module.ts: a map of ApFlagId to its value; the values have no schema of their own)
     Flags: [z.partialRecord(z.enum(shared.ApFlagId), z.unknown()), 'response of GET /v1/flags'],
+    // Platform users (platform-user-controller.ts)
+    UserWithMetaInformation: [shared.UserWithMetaInformation, 'response of POST /v1/users/:id'],
+    SeekPageUserWithMetaInformation: [shared.SeekPage(shared.UserWithMetaInformation), 'response of GET /v1/users'],
+    UpdateUserRequestBody: [shared.UpdateUserRequestBody, 'body of POST /v1/users/:id'],
+    ListUsersRequestBody: [shared.ListUsersRequestBody, 'query of GET /v1/users'],
     // Errors (every route)
     ErrorCode: [z.enum(shared.ErrorCode), 'the code of every error body'],
 }
