@@ -34,6 +34,7 @@ from app.edge.limits import raise_recursion_limit
 from app.edge.openapi import install_openapi
 from app.edge.tracing import install_tracing
 from app.flows.router import router as flows_router
+from app.folders.router import router as folders_router
 from app.global_connections.router import router as global_connections_router
 from app.kit.changes import ChangeListener
 from app.kit.config import Settings, get_settings
@@ -50,11 +51,11 @@ from app.kit.errors import ServiceUnavailable
 from app.platforms.service import PlatformService
 from app.projects.provisioning import PlatformProvisioning
 from app.projects.router import router as projects_router
-from app.services import project_service
+from app.services import folder_service, project_service
 
 log = logging.getLogger("openpieces")
 
-API_ROUTERS = [projects_router, flows_router, global_connections_router]
+API_ROUTERS = [projects_router, flows_router, folders_router, global_connections_router]
 PREFIXES = ("/v1", "/api/v1")
 POOL_GAUGES_EVERY_SECONDS = 1.0
 
@@ -79,6 +80,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     platforms = PlatformService(db)
     app.state.db = db
     app.state.project_service = project_service(db)
+    app.state.folder_service = folder_service(db)
     app.state.authenticator = ApiKeyAuthenticator(platforms.resolve_api_key, settings.auth_cache_ttl_seconds)
     if app.state.traffic is not None:
         app.state.traffic.attach(db)

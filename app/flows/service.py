@@ -40,6 +40,7 @@ from app.kit.errors import (
     FlowNotFound,
     FlowOfAnotherPlatform,
     FlowOperationInvalid,
+    FolderNotFound,
     PieceNotFound,
     ProjectNotFound,
     ProjectOfAnotherPlatform,
@@ -68,6 +69,7 @@ def first_draft(flow_id: str, display_name: str) -> dict[str, Any]:
         "schema_version": LATEST_FLOW_SCHEMA_VERSION,
         "backup_files": None,
     }
+
 
 # Operations on the flow row; every other one edits the newest version's content.
 FLOW_LEVEL_OPERATIONS = {
@@ -105,7 +107,7 @@ async def _missing(flows: FlowRepository, flow_id: str, principal: Principal) ->
 
 
 def folder_not_found(folder_id: str) -> EntityNotFound:
-    return EntityNotFound("folder", folder_id, f"Folder {folder_id} is not found")
+    return FolderNotFound(folder_id)
 
 
 def version_not_found(flow_id: str, version_id: str) -> EntityNotFound:
