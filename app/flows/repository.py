@@ -149,7 +149,13 @@ async def fetch_project_in_platform(conn: asyncpg.Connection, platform_id: str, 
 
 @functools.cache
 def _flow_page(
-    published: bool, folder: str | None, by_status: bool, by_name: bool, by_external_id: bool, by_connection: bool
+    published: bool,
+    folder: str | None,
+    by_status: bool,
+    by_name: bool,
+    by_external_id: bool,
+    by_connection: bool,
+    by_folder_ids: bool = False,
 ) -> PageQuery:
     """The list query for one combination of filters (`folder`: None, "NULL" or "id"; values are
     bind parameters). As on the real server: each flow with its newest version, or with its
@@ -160,6 +166,8 @@ def _flow_page(
     )
     if folder is not None:
         query = query.where(_in_folder("NULL" if folder == "NULL" else bindparam("folder_id")))
+    if by_folder_ids:
+        query = query.where(flow_t.c.folder_id == any_(bindparam("folder_ids", type_=ARRAY(String))))
     if by_status:
         query = query.where(flow_t.c.status == any_(bindparam("statuses", type_=ARRAY(String))))
     if by_name:
@@ -184,14 +192,24 @@ async def fetch_flow_page(
     external_ids: list[str] | None,
     connection_external_ids: list[str] | None,
     version_state: str | None,
+    folder_ids: list[str] | None = None,
 ) -> Page:
+    """`folder_ids`: flows in any of these folders (None: no such filter)."""
     folder = None if folder_id is None else "NULL" if folder_id == "NULL" else "id"
     pages = _flow_page(
-        version_state == "LOCKED", folder, bool(statuses), bool(name), bool(external_ids), bool(connection_external_ids)
+        version_state == "LOCKED",
+        folder,
+        bool(statuses),
+        bool(name),
+        bool(external_ids),
+        bool(connection_external_ids),
+        folder_ids is not None,
     )
     values: dict[str, Any] = {"project_id": project_id}
     if folder == "id":
         values["folder_id"] = folder_id
+    if folder_ids is not None:
+        values["folder_ids"] = folder_ids
     if statuses:
         values["statuses"] = statuses
     if name:

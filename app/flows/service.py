@@ -183,6 +183,7 @@ class FlowService:
         external_ids: list[str] | None,
         connection_external_ids: list[str] | None,
         version_state: str | None,
+        folder_ids: list[str] | None = None,
     ) -> dict[str, Any]:
         position = decode_cursor(cursor)
         async with self.db.fast_read() as conn:
@@ -199,6 +200,7 @@ class FlowService:
                 external_ids=external_ids,
                 connection_external_ids=connection_external_ids,
                 version_state=version_state,
+                folder_ids=folder_ids,
             )
         return page.to_body(populated_flow_body)
 

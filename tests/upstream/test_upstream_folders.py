@@ -140,3 +140,31 @@ async def test_returns_number_of_flows_and_number_of_tables_per_folder(tenant: T
     target = next(f for f in response.json()["data"] if f["id"] == folder["id"])
     assert target["numberOfFlows"] == 2
     assert target["numberOfTables"] == 0
+
+
+# "Folder N+1 fix" / "GET /v1/flows?folderIds" / "returns flows from the given folders only"
+async def test_returns_flows_from_the_given_folders_only(tenant: Tenant) -> None:
+    project_id = await a_project_id(tenant)
+    folder_a, folder_b, folder_c = [await make_folder(tenant, name, project_id) for name in ("A", "B", "C")]
+    flow_a = await create_flow(tenant, folderId=folder_a["id"])
+    flow_b = await create_flow(tenant, folderId=folder_b["id"])
+    await create_flow(tenant, folderId=folder_c["id"])
+    await create_flow(tenant)
+    response = await tenant.client.get(
+        "/v1/flows", params={"projectId": project_id, "folderIds": [folder_a["id"], folder_b["id"]], "limit": 100}
+    )
+    assert response.status_code == 200
+    assert sorted(f["id"] for f in response.json()["data"]) == sorted([flow_a["id"], flow_b["id"]])
+
+
+# "Folder N+1 fix" / "GET /v1/flows?folderIds" / "parses more than 20 folderIds as an array (qs arrayLimit)"
+async def test_parses_more_than_20_folder_ids_as_an_array(tenant: Tenant) -> None:
+    project_id = await a_project_id(tenant)
+    folders = [await make_folder(tenant, f"folder-{index}", project_id) for index in range(25)]
+    target = await create_flow(tenant, folderId=folders[0]["id"])
+    # Repeated keys, as the real frontend sends them (arrayFormat: 'repeat').
+    response = await tenant.client.get(
+        "/v1/flows", params={"projectId": project_id, "folderIds": [f["id"] for f in folders], "limit": 100}
+    )
+    assert response.status_code == 200
+    assert [f["id"] for f in response.json()["data"]] == [target["id"]]
