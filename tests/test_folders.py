@@ -316,3 +316,27 @@ async def test_bad_list_queries(tenant: Tenant) -> None:
 async def test_a_path_id_that_is_no_id_is_refused(tenant: Tenant) -> None:
     response = await tenant.client.get("/v1/folders/not-an-id")
     assert response.status_code == 400 and response.json()["code"] == "VALIDATION"
+
+
+async def test_a_folder_name_is_at_most_512_characters(tenant: Tenant) -> None:
+    project_id = await personal_project_id(tenant)
+    longest = "é" * 512  # 1 kB of UTF-8: well inside what the name index holds
+    folder = await make_folder(tenant, longest, project_id)
+    assert folder["displayName"] == longest
+    too_long = "x" * 513
+    for response, field in (
+        (
+            await tenant.client.post("/v1/folders", json={"displayName": too_long, "projectId": project_id}),
+            "displayName",
+        ),
+        (await tenant.client.post(f"/v1/folders/{folder['id']}", json={"displayName": too_long}), "displayName"),
+        (
+            await tenant.client.post(
+                "/v1/flows", json={"displayName": "f", "projectId": project_id, "folderName": too_long}
+            ),
+            "folderName",
+        ),
+    ):
+        assert response.status_code == 400
+        assert response.json() == validation(f"body/{field} must NOT have more than 512 characters")
+    assert [f["id"] for f in await list_all(tenant, project_id)] == [folder["id"]]

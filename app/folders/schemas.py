@@ -4,11 +4,17 @@ ListFolderRequest and FolderDto of @activepieces/shared)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.edge.limits import MAX_STRING_LENGTH
+
+# A folder name is part of a unique index (its lower case), and a B-tree index entry holds at most
+# about 2.7 kB: longer names are refused as bad input, with this limit named, rather than by the
+# index. 512 characters is 2 kB of UTF-8 at most.
+MAX_FOLDER_NAME_LENGTH = 512
+FolderName = Annotated[str, Field(max_length=MAX_FOLDER_NAME_LENGTH)]
 
 
 class _Request(BaseModel):
@@ -16,12 +22,12 @@ class _Request(BaseModel):
 
 
 class CreateFolderRequest(_Request):
-    displayName: str
+    displayName: FolderName
     projectId: str
 
 
 class UpdateFolderRequest(_Request):
-    displayName: str
+    displayName: FolderName
 
 
 class FolderDto(BaseModel):
