@@ -33,7 +33,13 @@ log = logging.getLogger("openpieces.cli")
 
 # Plain help (no rich panels): they printed a `<bool>` beside every flag.
 cli = typer.Typer(
-    add_completion=False, no_args_is_help=True, help=__doc__, rich_markup_mode=None, pretty_exceptions_enable=False
+    add_completion=False,
+    # Bare `openpieces` shows the help and succeeds (see _global_options).
+    invoke_without_command=True,
+    help=__doc__,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -75,6 +81,9 @@ def _global_options(
         "another directory means another, empty database.",
     ),
 ) -> None:
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
     # Settings are read from the environment, here and in the server's workers: put the options there,
     # the data dir made absolute so that every process, and every message, names the same one.
     if database_url:
@@ -209,6 +218,59 @@ def serve(
             raise typer.Exit(3)
 
 
+@cli.command()
+def wait(
+    port: int = typer.Option(8080, help="The port `serve` listens on."),
+    host: str = typer.Option("127.0.0.1", help="The interface `serve` listens on."),
+    pid: int | None = typer.Option(None, help="The server's process id (`$!`): stop waiting if it exits."),
+    log_file: Path | None = typer.Option(None, "--log", help="Where the server's stderr goes, to show if it fails."),
+    timeout: float = typer.Option(60.0, min=0, help="Seconds to wait for /v1/health."),
+) -> None:
+    """Wait until a server answers /v1/health (exit 0), or say why not (exit 1)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    url = f"http://{host}:{port}/v1/health"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    typer.echo(f"ready: {url}", err=True)
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if pid is not None and not _process_alive(pid):
+            reason = f"the server (pid {pid}) exited before it was ready"
+            break
+        if time.monotonic() >= deadline:
+            reason = f"no answer from {url} within {timeout:g} s"
+            break
+        time.sleep(0.1)
+    typer.echo(f"error: {reason}", err=True)
+    if log_file is not None:
+        lines = log_file.read_text(errors="replace").splitlines()[-10:] if log_file.exists() else []
+        typer.echo(f"its log, {log_file.resolve()}, ends with:", err=True)
+        for line in lines:
+            typer.echo(f"  {line}", err=True)
+    raise typer.Exit(1)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's: it exists
+        return True
+    # A process that exited but that its parent has not reaped yet still answers signal 0.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
@@ -249,12 +311,6 @@ def _encryption_key(settings: Settings) -> bytes:
         raise typer.Exit(2) from exc
 
 
-@cli.command("new-encryption-key")
-def new_encryption_key() -> None:
-    """Print a new key for AP_ENCRYPTION_KEY (urlsafe base64 of 32 random bytes)."""
-    typer.echo(new_encoded_key())
-
-
 def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
@@ -270,7 +326,12 @@ def migrate() -> None:
 @cli.command("create-platform")
 def create_platform(
     name: str = typer.Option(..., help="The platform's name."),
-    edition: Edition = typer.Option(Edition.ENTERPRISE, case_sensitive=False, help="Sets the team-projects limit."),
+    edition: Edition = typer.Option(
+        Edition.ENTERPRISE,
+        case_sensitive=False,
+        show_default=False,  # it would read ENTERPRISE beside the choices, which are shown in lower case
+        help="Sets the team-projects limit (default: enterprise).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     print_key: bool = typer.Option(
         False, "--print-key", help="Print only the API key, for KEY=$(openpieces create-platform ... --print-key)."
@@ -343,6 +404,12 @@ def _check_seed_file(path: Path):  # type: ignore[no-untyped-def]
     except SeedError as exc:
         typer.echo(f"seed file error: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+@cli.command("new-encryption-key")
+def new_encryption_key() -> None:
+    """Print a new key for AP_ENCRYPTION_KEY (urlsafe base64 of 32 random bytes)."""
+    typer.echo(new_encoded_key())
 
 
 def main() -> None:

@@ -33,10 +33,11 @@ from app.edge.http import (
 from app.edge.limits import raise_recursion_limit
 from app.edge.openapi import install_openapi
 from app.edge.tracing import install_tracing
+from app.flags.router import router as flags_router
 from app.flows.router import router as flows_router
 from app.folders.router import router as folders_router
 from app.global_connections.router import router as global_connections_router
-from app.kit.changes import ChangeListener
+from app.kit.changes import LISTENER_APPLICATION_NAME, ChangeConfirmation, ChangeListener
 from app.kit.config import Settings, get_settings
 from app.kit.crypto import SecretBox, load_or_create_key
 from app.kit.db import (
@@ -48,14 +49,21 @@ from app.kit.db import (
     run_migrations_async,
 )
 from app.kit.errors import ServiceUnavailable
-from app.platforms.service import PlatformService
+from app.platforms.router import router as platforms_router
 from app.projects.provisioning import PlatformProvisioning
 from app.projects.router import router as projects_router
-from app.services import folder_service, project_service
+from app.services import folder_service, platform_service, project_service
 
 log = logging.getLogger("openpieces")
 
-API_ROUTERS = [projects_router, flows_router, folders_router, global_connections_router]
+API_ROUTERS = [
+    projects_router,
+    flows_router,
+    folders_router,
+    global_connections_router,
+    flags_router,
+    platforms_router,
+]
 PREFIXES = ("/v1", "/api/v1")
 POOL_GAUGES_EVERY_SECONDS = 1.0
 
@@ -77,11 +85,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_migrations_async(*settings.direct(database_url))
 
     db = database_for(settings, database_url)
-    platforms = PlatformService(db)
+    platforms = platform_service(db)
     app.state.db = db
     app.state.project_service = project_service(db)
     app.state.folder_service = folder_service(db)
+    app.state.platform_service = platforms
     app.state.authenticator = ApiKeyAuthenticator(platforms.resolve_api_key, settings.auth_cache_ttl_seconds)
+    app.state.confirmation = None  # set when changes are listened for
     if app.state.traffic is not None:
         app.state.traffic.attach(db)
     listener = await _listen_for_changes(app, db)
@@ -146,18 +156,20 @@ async def _listen_for_changes(app: FastAPI, db: Database) -> ChangeListener | No
             " notice a deleted key or a reset only after AP_AUTH_CACHE_TTL_SECONDS"
         )
         return None
+    authenticator: ApiKeyAuthenticator = app.state.authenticator
+    # Nothing is remembered until the listener hears changes (and again whenever it stops hearing).
+    authenticator.listening(False)
     listener = ChangeListener(
-        lambda: db.connect_direct(LISTENER_APPLICATION_NAME), lambda change: _apply_change(app, change)
+        lambda: db.connect_direct(LISTENER_APPLICATION_NAME),
+        lambda change: _apply_change(app, change),
+        on_connection=authenticator.listening,
     )
+    app.state.confirmation = ChangeConfirmation(lambda: db.connect_direct("openpieces-confirmation"))
     listener.start()
     # Not ready before listening, or a change made meanwhile would go unheard until the TTL.
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(listener.connected.wait(), timeout=10)
     return listener
-
-
-# How the LISTEN connection shows in pg_stat_activity.
-LISTENER_APPLICATION_NAME = "openpieces-listener"
 
 
 def _apply_change(app: FastAPI, change: dict[str, Any] | None) -> None:

@@ -5,11 +5,12 @@ app, the seed and the CLI alike."""
 
 from __future__ import annotations
 
-from app.flows.repository import flow_counts, flows_in_folder
+from app.flows.repository import flow_counts, flows_in_folder, platform_active_flows
 from app.folders.repository import FolderReads
 from app.folders.service import FolderService
 from app.global_connections.service import ProjectConnectionLinks
 from app.kit.db import Database
+from app.platforms.service import PlatformService
 from app.projects.repository import ProjectReads
 from app.projects.service import ProjectService
 
@@ -24,3 +25,8 @@ def project_service(db: Database) -> ProjectService:
 
 def folder_service(db: Database) -> FolderService:
     return FolderService(db, FOLDER_READS)
+
+
+def platform_service(db: Database) -> PlatformService:
+    """Platforms, with their enabled-flow counts from flows."""
+    return PlatformService(db, platform_active_flows)

@@ -68,6 +68,8 @@ ROUTES: list[tuple[str, re.Pattern[str], str | None, dict[int, str | None]]] = [
             {200: "AppConnectionWithoutSensitiveData"},
         ),
         ("DELETE", f"global-connections/{ID}", None, {204: None}),
+        ("GET", "flags", None, {200: "Flags"}),
+        ("GET", f"platforms/{ID}", None, {200: "PlatformWithoutSensitiveData"}),
     ]
 ]
 # Routes of this server that are no part of the real API: nothing to compare with.

@@ -1,11 +1,13 @@
 """Authentication edge cases, the error envelope, health, request ids, both prefixes, logs."""
 
+import asyncio
 import json
 
 import httpx
 import pytest
 from sqlalchemy import text
 
+from app.edge.auth import ApiKeyAuthenticator, Principal
 from app.kit.db import Database
 from tests.conftest import Tenant
 
@@ -137,3 +139,48 @@ async def test_a_cached_key_of_a_just_deleted_platform_is_refused_not_500(tenant
     assert (upserted.status_code, upserted.json()) == (401, auth_error("invalid api key"))
     created = await tenant.client.post("/v1/projects", json={"displayName": "After deletion"})
     assert (created.status_code, created.json()) == (401, auth_error("invalid api key"))
+
+
+async def test_a_lookup_under_way_when_keys_are_forgotten_is_not_remembered() -> None:
+    """A lookup that read the key before its deletion committed must not cache it after the forget
+    notice was applied: the next request looks the key up again."""
+    principal = Principal("platform", "owner", "key")
+    release = asyncio.Event()
+    lookups = 0
+
+    async def slow_resolve(_key_hash: str) -> Principal | None:
+        nonlocal lookups
+        lookups += 1
+        await release.wait()
+        return principal
+
+    authenticator = ApiKeyAuthenticator(slow_resolve, ttl_seconds=60)
+    under_way = asyncio.create_task(authenticator.authenticate("sk-a"))
+    await asyncio.sleep(0)
+    authenticator.forget_platform("platform")  # the deletion's notice arrives meanwhile
+    release.set()
+    assert await under_way == principal  # that request arrived before the deletion: served
+    await authenticator.authenticate("sk-a")
+    assert lookups == 2
+    await authenticator.authenticate("sk-a")
+    assert lookups == 2  # with nothing forgotten meanwhile, the answer is remembered
+
+
+async def test_nothing_is_remembered_while_the_change_listener_is_down() -> None:
+    lookups = 0
+
+    async def resolve(_key_hash: str) -> Principal | None:
+        nonlocal lookups
+        lookups += 1
+        return Principal("platform", "owner", "key")
+
+    authenticator = ApiKeyAuthenticator(resolve, ttl_seconds=60)
+    await authenticator.authenticate("sk-a")
+    authenticator.listening(False)
+    await authenticator.authenticate("sk-a")
+    await authenticator.authenticate("sk-a")
+    assert lookups == 3
+    authenticator.listening(True)
+    await authenticator.authenticate("sk-a")
+    await authenticator.authenticate("sk-a")
+    assert lookups == 4

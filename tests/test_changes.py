@@ -10,9 +10,8 @@ import time
 from sqlalchemy import text
 
 from app.admin.traffic import RequestLog
-from app.kit.changes import publish
+from app.kit.changes import LISTENER_APPLICATION_NAME, ChangeConfirmation, publish
 from app.kit.db import Database
-from app.main import LISTENER_APPLICATION_NAME
 from tests.conftest import Tenant
 
 
@@ -73,3 +72,35 @@ async def test_the_request_log_keeps_only_the_newest_entries(db: Database) -> No
     assert [entry["requestId"] for entry in await log.last(100)] == [f"r{number}" for number in range(7, 12)]
     async with db.read() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM admin_request_log"))).scalar_one() == 5
+
+
+async def test_a_confirmed_change_is_applied_by_every_listener_before_the_confirmation_returns(
+    tenant: Tenant, db: Database
+) -> None:
+    """The maker of a change answers only once every listening process has applied it: here the
+    app's listener has forgotten the key by the time the confirmation returns, with no polling."""
+    assert (await tenant.client.get("/v1/projects")).status_code == 200  # cached
+    confirmation = ChangeConfirmation(db.connect_direct)
+    started = time.monotonic()
+    async with confirmation.expecting("change-1") as change:
+        async with db.transaction() as conn:
+            await conn.execute(text("DELETE FROM platform WHERE id = :id"), {"id": tenant.platform_id})
+            await publish(conn, "platform_deleted", change_id=change.id, platformId=tenant.platform_id)
+    assert set(await listening_backends(db)) <= change.acknowledged
+    assert time.monotonic() - started < 1.0  # acknowledged, not timed out
+    assert (await tenant.client.get("/v1/projects")).status_code == 401
+
+
+async def test_a_confirmation_no_listener_answers_gives_up_after_its_timeout(db: Database) -> None:
+    # A backend named like a listener that never acknowledges (a replica whose process froze).
+    mute = await db.connect_direct(LISTENER_APPLICATION_NAME)
+    try:
+        confirmation = ChangeConfirmation(db.connect_direct, timeout=0.3)
+        started = time.monotonic()
+        async with confirmation.expecting("change-2") as change:
+            async with db.transaction() as conn:
+                await publish(conn, "reset", change_id=change.id)
+        assert 0.3 <= time.monotonic() - started < 2.0
+        assert mute.get_server_pid() not in change.acknowledged
+    finally:
+        await mute.close()

@@ -207,12 +207,17 @@ def _assert_every_request_unavailable(client: httpx.Client, project_id: str) -> 
     assert anonymous.status_code == 401, anonymous.text
 
 
-def test_database_outage_is_503_and_the_server_recovers_without_restart(tmp_path: Path) -> None:
+@pytest.mark.parametrize("admin_api", [False, True], ids=["admin-off", "admin-on"])
+def test_database_outage_is_503_and_the_server_recovers_without_restart(tmp_path: Path, admin_api: bool) -> None:
+    """With the admin API on, each request also looks up its faults in the database first: that
+    lookup failing is the same prompt 503 on a connection that stays usable (one keep-alive client
+    throughout), and the server logs no unhandled error."""
     with private_postgres() as pg:
         env = {
             "AP_DATABASE_URL": pg.url,
             "AP_DATA_DIR": str(tmp_path / "data"),
             "AP_BOOTSTRAP_API_KEY": BOOTSTRAP_KEY,
+            **({"AP_ADMIN_TOKEN": "outage-admin-token"} if admin_api else {}),
         }
         with (
             running_server(env) as base_url,
@@ -288,3 +293,8 @@ def test_database_outage_is_503_and_the_server_recovers_without_restart(tmp_path
                 "/v1/projects", headers={"Authorization": "Bearer sk-never-issued-0123456789abcdefghijkl"}
             )
             assert unknown.status_code == 401, unknown.text
+        server_log = "".join(path.read_text(errors="replace") for path in (tmp_path / "data").glob("server-*.log"))
+        # No request was a 500 nor failed outside the error handlers (the pool's own reconnect
+        # warnings may carry a traceback; they are not a request's).
+        assert '"unhandled error"' not in server_log and '"status":500' not in server_log, server_log[-3000:]
+        assert "Exception in ASGI application" not in server_log, server_log[-3000:]

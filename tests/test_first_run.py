@@ -20,8 +20,10 @@ import httpx
 import pytest
 
 from app import __version__
-from tests.conftest import Tenant
-from tests.processes import free_port, openpieces_command
+from app.kit.db import run_migrations
+from tests.conftest import TEST_ENCRYPTION_KEY, Tenant
+from tests.pg import fresh_database
+from tests.processes import free_port, openpieces_command, running_server
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 DOCS = README.parent / "docs"
@@ -110,6 +112,15 @@ def test_help_version_and_options_read_as_a_user_needs(tmp_path: Path) -> None:
 
     top = openpieces("--help", cwd=tmp_path)
     assert top.returncode == 0
+    # -h as --help, and a bare command shows the same help and succeeds.
+    assert openpieces("-h", cwd=tmp_path).stdout == top.stdout
+    bare = openpieces(cwd=tmp_path)
+    assert (bare.returncode, bare.stdout.strip()) == (0, top.stdout.strip())
+    # The commands in the order the configuration page lists them.
+    listed = re.findall(r"^\| `openpieces ([a-z][a-z-]*)[ `]", (DOCS / "configuration.md").read_text(), re.M)
+    shown = re.findall(r"^  ([a-z-]+) ", top.stdout.split("Commands:")[1], re.M)
+    assert shown == listed, (shown, listed)
+    assert "(default: enterprise)" in " ".join(openpieces("create-platform", "-h", cwd=tmp_path).stdout.split())
     text = " ".join(top.stdout.split())  # help is wrapped to the terminal: compare words
     for needed in ("AP_DATABASE_URL", "AP_DATA_DIR", "relative to the current directory", "--version"):
         assert needed in text, (needed, top.stdout)
@@ -430,3 +441,133 @@ def test_a_test_run_says_which_database_it_uses() -> None:
     # Once in the header, once at the end of the summary, naming a server and never a password.
     assert len(said) == 2, result.stdout
     assert "postgresql://" in said[0] or "embedded PostgreSQL" in said[0]
+
+
+# Each round makes a new embedded cluster (seconds each): the suite runs a few, by hand set more.
+RACE_ROUNDS = int(os.environ.get("OPENPIECES_RACE_ROUNDS", "4"))
+RACE_ROUND = r"""
+dir="$1"; port="$2"; shift 2
+export AP_DATA_DIR="$dir/data" AP_SHUTDOWN_DELAY_SECONDS=0
+"$@" serve --port "$port" 2>"$dir/serve.log" &
+server=$!
+"$@" create-platform --name Raced --print-key >"$dir/key" 2>"$dir/create.log"
+created=$?
+"$@" wait --port "$port" --pid "$server" --log "$dir/serve.log" --timeout 90 2>"$dir/wait.log"
+ready=$?
+status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$dir/key")" "http://127.0.0.1:$port/v1/projects")
+kill "$server"; wait "$server"
+echo "created=$created ready=$ready status=$status"
+"""
+
+
+def _without_pgserver_user(etc: Path) -> None:
+    """A copy of /etc in which pgserver's OS user does not exist yet (as on a fresh machine)."""
+    shutil.copytree("/etc", etc, symlinks=True, ignore_dangling_symlinks=True)
+    for name in ("passwd", "group", "shadow", "gshadow"):
+        path = etc / name
+        if path.exists():
+            kept = [line for line in path.read_text().splitlines(keepends=True) if not line.startswith("pgserver:")]
+            path.write_text("".join(kept))
+
+
+@pytest.mark.slow
+def test_serve_and_create_platform_started_together_on_a_fresh_data_dir(fresh_dir: Path) -> None:
+    """The quick start's first two commands at once on a new data dir: one creates the embedded
+    cluster (as root, its OS user too, here missing each round in a private /etc), the other waits
+    for it; both succeed and the key works on the server."""
+    as_root = os.geteuid() == 0
+    for number in range(RACE_ROUNDS):
+        round_dir = fresh_dir / f"round{number}"
+        round_dir.mkdir()
+        os.chmod(fresh_dir, 0o755)
+        os.chmod(round_dir, 0o777)  # the data dir is made by us, then used by pgserver's user
+        command = ["bash", "-c", RACE_ROUND, "round", str(round_dir), str(free_port()), *openpieces_command()]
+        if as_root:
+            etc = fresh_dir / f"etc{number}"
+            _without_pgserver_user(etc)
+            command = [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "bash",
+                "-c",
+                'mount --bind "$0" /etc && exec "$@"',
+                str(etc),
+                *command,
+            ]
+        done = subprocess.run(command, env=user_env(), capture_output=True, text=True, timeout=300, check=False)
+        logs = {
+            name: (round_dir / name).read_text(errors="replace")[-2000:]
+            for name in ("serve.log", "create.log", "wait.log")
+            if (round_dir / name).exists()
+        }
+        assert done.stdout.strip().splitlines()[-1:] == ["created=0 ready=0 status=200"], (number, done, logs)
+
+
+WALK_THROUGH = DOCS / "walk-through.md"
+WALK_KEY = "sk-walk-through-key-0123456789abcdefghijklmnop"
+
+
+@pytest.mark.slow
+def test_the_walk_through_runs_as_written(fresh_dir: Path) -> None:
+    """docs/walk-through.md, every bash block in order in one shell, against a live server on a
+    database of its own."""
+    with fresh_database() as database_url:
+        run_migrations(database_url)
+        _walk_through(fresh_dir, database_url)
+
+
+def _walk_through(fresh_dir: Path, database_url: str) -> None:
+    blocks = re.findall(r"```bash\n(.*?)```", WALK_THROUGH.read_text(), re.S)
+    assert len(blocks) >= 7
+    env = {
+        "AP_DATABASE_URL": database_url,
+        "AP_DATA_DIR": str(fresh_dir / "data"),
+        "AP_BOOTSTRAP_API_KEY": WALK_KEY,
+        "AP_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+    }
+    with running_server(env) as base_url:
+        port = base_url.rsplit(":", 1)[1]
+        script = "\n".join(block.replace("8080", port) for block in blocks) + '\necho "ids $PROJECT $FLOW"\n'
+        done = subprocess.run(
+            ["bash", "-c", "set -euo pipefail\n" + script],
+            env=user_env(KEY=WALK_KEY),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        lines = done.stdout.strip().splitlines()
+        _, project_id, flow_id = lines[-1].split()
+        assert lines[-2] == "ENABLED True LOCKED"  # what the page says the last line prints
+        assert lines[-5:-2] == ["200", "200", "200"]
+        planned = json.loads(lines[0])
+        assert planned["displayName"] == "Acme Corporation" and planned["plan"]["piecesFilterType"] == "ALLOWED"
+        # As the page says: a piece the plan does not allow is refused.
+        headers = {"Authorization": f"Bearer {WALK_KEY}"}
+        slack = {
+            "type": "ADD_ACTION",
+            "request": {
+                "parentStep": "step_1",
+                "action": {
+                    "name": "step_2",
+                    "type": "PIECE",
+                    "valid": True,
+                    "displayName": "Slack",
+                    "settings": {
+                        "pieceName": "@activepieces/piece-slack",
+                        "pieceVersion": "0.5.0",
+                        "actionName": "send_channel_message",
+                        "input": {},
+                        "propertySettings": {},
+                    },
+                },
+            },
+        }
+        refused = httpx.post(f"{base_url}/api/v1/flows/{flow_id}", json=slack, headers=headers, timeout=30)
+        assert (refused.status_code, refused.json()["code"]) == (404, "ENTITY_NOT_FOUND"), refused.text
+        assert (
+            httpx.get(f"{base_url}/api/v1/projects/{project_id}", headers=headers).json()["externalId"] == "acme-corp"
+        )

@@ -440,9 +440,70 @@ async def test_publishing_an_invalid_version_is_refused(tenant: Tenant) -> None:
     flow = await create_flow(tenant)
     response = await tenant.client.post(f"/v1/flows/{flow['id']}", json={"type": "LOCK_AND_PUBLISH", "request": {}})
     assert response.status_code == 400
-    assert response.json() == invalid_operation("Flow version is not valid")
+    # The real code and message; which steps are why, and what each misses, in `invalidSteps`.
+    assert response.json() == {
+        "statusCode": 400,
+        "code": "FLOW_OPERATION_INVALID",
+        "params": {
+            "message": "Flow version is not valid",
+            "invalidSteps": [
+                {
+                    "name": "trigger",
+                    "type": "EMPTY",
+                    "reason": "the trigger is EMPTY: set a trigger (UPDATE_TRIGGER) first",
+                }
+            ],
+        },
+    }
     after = (await tenant.client.get(f"/v1/flows/{flow['id']}")).json()
     assert after["version"]["state"] == "DRAFT" and after["publishedVersionId"] is None
+
+
+async def test_publishing_names_every_invalid_step_and_what_it_misses(tenant: Tenant) -> None:
+    flow = await create_flow(tenant)
+    await operate(
+        tenant,
+        flow["id"],
+        "IMPORT_FLOW",
+        {
+            "displayName": "Half done",
+            "trigger": {
+                "name": "trigger",
+                "type": "PIECE_TRIGGER",
+                "valid": True,
+                "displayName": "Every hour",
+                "settings": {
+                    "pieceName": "@activepieces/piece-schedule",
+                    "pieceVersion": "0.1.5",
+                    "triggerName": "every_hour",
+                    "input": {},
+                    "propertySettings": {},
+                },
+                "nextAction": {
+                    "name": "step_1",
+                    "type": "CODE",
+                    "valid": False,
+                    "displayName": "Code",
+                    "skip": False,
+                    "settings": {"sourceCode": {"code": "", "packageJson": "{}"}, "input": {}},
+                    "nextAction": {
+                        "name": "step_2",
+                        "type": "LOOP_ON_ITEMS",
+                        "valid": False,
+                        "displayName": "Loop",
+                        "settings": {"items": ""},
+                    },
+                },
+            },
+            "schemaVersion": None,
+        },
+    )
+    response = await tenant.client.post(f"/v1/flows/{flow['id']}", json={"type": "LOCK_AND_PUBLISH", "request": {}})
+    assert response.status_code == 400, response.text
+    assert response.json()["params"]["invalidSteps"] == [
+        {"name": "step_1", "type": "CODE", "reason": "settings miss sourceCode.code"},
+        {"name": "step_2", "type": "LOOP_ON_ITEMS", "reason": "settings miss items"},
+    ]
 
 
 async def test_change_status(tenant: Tenant) -> None:

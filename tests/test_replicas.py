@@ -34,6 +34,9 @@ PARALLEL = 30
 # Long enough that only a notification can explain a cache forgetting a key in time.
 CACHE_TTL_SECONDS = 60
 DRAIN_DELAY_SECONDS = 0.5
+# Enough keep-alive clients that every replica is busy when a deletion commits.
+CLIENTS = 48
+KEYS = 150
 
 
 @dataclass
@@ -342,3 +345,50 @@ def test_a_replica_restarted_under_load_fails_no_request(replicas: list[Replica]
     assert before > 0 and result.answered[pair[0].port] > stopped_at  # served before and after the restart
     assert result.answered[pair[1].port] > 0
     print(json.dumps({"answered": dict(result.answered), "rerouted": result.rerouted}))
+
+
+async def _hammer(replicas: list[Replica], keys: list[str], stop: asyncio.Event, sent: list[tuple[float, int]]) -> None:
+    """Keep-alive clients on every replica, each sending `GET /v1/projects?limit=1` with a random key
+    of the platform, recording when each request was sent and how it was answered."""
+    import random
+
+    async def client_loop(replica: Replica, seed: int) -> None:
+        chooser = random.Random(seed)
+        async with httpx.AsyncClient(base_url=replica.url, timeout=30) as client:
+            while not stop.is_set():
+                key = chooser.choice(keys)
+                at = time.monotonic()
+                response = await client.get("/v1/projects?limit=1", headers={"Authorization": f"Bearer {key}"})
+                sent.append((at, response.status_code))
+
+    await asyncio.gather(*(client_loop(replicas[i % len(replicas)], i) for i in range(CLIENTS)))
+
+
+def test_no_request_sent_after_a_deletion_is_answered_is_served_with_its_keys(replicas: list[Replica]) -> None:
+    """Under load, with many keys (some cached, some being looked up at the moment of the deletion):
+    not one request sent after the deleting replica's 204 is served, on any replica."""
+
+    async def trial(number: int) -> list[tuple[float, int]]:
+        platform = new_platform(replicas[0])
+        with admin(replicas[0]) as client:
+            more = [client.post(f"/admin/platforms/{platform['platformId']}/api-keys") for _ in range(KEYS - 1)]
+        keys = [platform["apiKey"], *(response.json()["apiKey"] for response in more)]
+        stop = asyncio.Event()
+        sent: list[tuple[float, int]] = []
+        load = asyncio.create_task(_hammer(replicas, keys, stop, sent))
+        # Soon after the load starts, while some keys are still being looked up for the first time.
+        await asyncio.sleep(0.15)
+        async with httpx.AsyncClient(
+            base_url=replicas[number % 3].url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30
+        ) as client:
+            deleted = await client.delete(f"/admin/platforms/{platform['platformId']}")
+        answered = time.monotonic()
+        assert deleted.status_code == 204
+        await asyncio.sleep(0.6)
+        stop.set()
+        await load
+        assert any(status == 200 for at, status in sent if at < answered)  # the load did reach the key
+        return [(at - answered, status) for at, status in sent if at > answered and status != 401]
+
+    late = [asyncio.run(trial(number)) for number in range(3)]
+    assert late == [[]] * 3

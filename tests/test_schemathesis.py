@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.pg import fresh_database
@@ -26,6 +27,9 @@ SEED = os.environ.get("AP_FUZZ_SEED", "20261123")
 
 def run_schemathesis(base_url: str, cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     schemathesis = Path(sys.executable).with_name("schemathesis")
+    # The key's own platform, for the route that answers only it (tests/schemathesis.toml).
+    projects = httpx.get(f"{base_url}/v1/projects", headers={"Authorization": f"Bearer {FUZZ_KEY}"}, timeout=30)
+    platform_id = projects.json()["data"][0]["platformId"]
     return subprocess.run(
         [
             str(schemathesis),
@@ -47,6 +51,7 @@ def run_schemathesis(base_url: str, cwd: Path, *extra: str) -> subprocess.Comple
         timeout=900,
         check=False,
         cwd=cwd,
+        env={**os.environ, "AP_FUZZ_PLATFORM_ID": platform_id},
     )
 
 

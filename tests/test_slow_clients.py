@@ -85,7 +85,7 @@ def test_a_slow_body_gets_408(server: tuple[str, int]) -> None:
     with connect(port) as sock:
         sock.sendall(
             b"POST /v1/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-nobody\r\n"
-            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"displayName\""
+            b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"displayName"'
         )
         started = time.monotonic()
         raw, _ = read_all(sock)
@@ -100,7 +100,7 @@ def test_a_slow_body_on_an_open_route_gets_408(server: tuple[str, int]) -> None:
     with connect(port) as sock:
         sock.sendall(
             b"POST /v1/health HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n"
+            b'Transfer-Encoding: chunked\r\n\r\n5\r\n{"a":\r\n'
         )
         raw, waited = read_all(sock)
     assert waited < PATIENCE
@@ -151,3 +151,59 @@ def test_keep_alive_requests_still_work(server: tuple[str, int]) -> None:
     with httpx.Client(base_url=base_url, timeout=PATIENCE) as client:
         for _ in range(3):
             assert client.get("/v1/health").status_code == 200
+
+
+SEND_TIMEOUT = 2.0
+SEND_KEY = "sk-send-deadline-key-0123456789abcdefghijklmnop"
+
+
+def test_a_response_the_client_does_not_read_is_dropped_after_the_send_deadline(tmp_path_factory) -> None:
+    """A client that asks for a big page and never reads it held the response (and its memory) for
+    as long as it liked; now the response is dropped once writing has waited AP_SEND_TIMEOUT_SECONDS."""
+    from app.kit.db import run_migrations
+    from tests.pg import fresh_database
+
+    with fresh_database() as database_url:
+        run_migrations(database_url)
+        env = {
+            "AP_DATABASE_URL": database_url,
+            "AP_DATA_DIR": str(tmp_path_factory.mktemp("send")),
+            "AP_BOOTSTRAP_API_KEY": SEND_KEY,
+            "AP_SEND_TIMEOUT_SECONDS": str(SEND_TIMEOUT),
+            "AP_LOG_REQUESTS": "false",
+        }
+        with running_server(env) as base_url:
+            headers = {"Authorization": f"Bearer {SEND_KEY}"}
+            # A page of ~6 MB: more than the kernel's socket buffers (up to 4 MB) can take.
+            for number in range(100):
+                made = httpx.post(
+                    f"{base_url}/v1/projects",
+                    json={"displayName": f"Big {number}", "metadata": {"blob": "x" * 60_000}},
+                    headers=headers,
+                    timeout=30,
+                )
+                assert made.status_code == 201, made.text
+            whole = httpx.get(f"{base_url}/v1/projects?limit=100", headers=headers, timeout=30)
+            assert whole.status_code == 200 and len(whole.content) > 6_000_000  # a reader gets it all
+
+            port = int(base_url.rsplit(":", 1)[1])
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: a small window
+            sock.settimeout(PATIENCE)
+            sock.connect(("127.0.0.1", port))
+            try:
+                request = f"GET /v1/projects?limit=100 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {SEND_KEY}\r\n\r\n"
+                sock.sendall(request.encode())
+                time.sleep(SEND_TIMEOUT + 3)  # not reading
+                raw, _ = read_all(sock)
+            finally:
+                sock.close()
+            head, _, body = raw.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200"), head[:200]
+            length = int(
+                next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+            )
+            assert length == len(whole.content)
+            assert len(body) < length  # dropped: the rest never came, the connection was closed
+            # The server is fine and serves the next client.
+            assert httpx.get(f"{base_url}/v1/health", timeout=10).status_code == 200

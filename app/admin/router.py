@@ -42,6 +42,7 @@ def service_of(http: Request) -> AdminService:
         traffic=state.traffic,
         settings=state.settings,
         seed=state.seed,
+        confirmation=state.confirmation,
     )
 
 

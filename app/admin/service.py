@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import text
@@ -11,11 +13,12 @@ import app.admin.models  # noqa: F401  (the faults and the request log are empti
 from app.admin.seed import SeedDocument, apply_seed
 from app.admin.traffic import Traffic
 from app.edge.auth import ApiKeyAuthenticator
-from app.kit.changes import publish
+from app.kit.changes import ChangeConfirmation, publish
 from app.kit.config import Settings
 from app.kit.crypto import SecretBox
 from app.kit.db import Base, Database
 from app.kit.errors import EntityNotFound
+from app.kit.ids import new_id
 from app.kit.serialization import iso
 from app.platforms.repository import PlatformRepository
 from app.platforms.service import PlatformService
@@ -46,6 +49,7 @@ class AdminService:
         traffic: Traffic,
         settings: Settings,
         seed: SeedDocument | None,
+        confirmation: ChangeConfirmation | None = None,
     ) -> None:
         self.db = db
         self.secrets = secrets
@@ -53,6 +57,18 @@ class AdminService:
         self.traffic = traffic
         self.settings = settings
         self.seed = seed
+        self.confirmation = confirmation
+
+    @asynccontextmanager
+    async def announced(self) -> AsyncIterator[str]:
+        """The id to publish a change under; on leaving, every replica has applied it (when changes
+        are listened for; otherwise the caches' TTL is the bound)."""
+        change_id = new_id()
+        if self.confirmation is None:
+            yield change_id
+            return
+        async with self.confirmation.expecting(change_id):
+            yield change_id
 
     async def create_platform(self, name: str, edition: str, api_key: str | None) -> dict[str, str]:
         created = await PlatformProvisioning(self.db).create_platform(name, edition, api_key=api_key)
@@ -73,13 +89,14 @@ class AdminService:
         ]
 
     async def delete_platform(self, platform_id: str) -> None:
-        async with self.db.fast_transaction() as conn:
-            # Users, keys, projects, flows, connections: all go by ON DELETE CASCADE.
-            if not await PlatformRepository(conn).delete(platform_id):
-                raise platform_not_found(platform_id)
-            # Every replica forgets the platform's keys when this commits (not after their TTL).
-            await publish(conn, "platform_deleted", platformId=platform_id)
-        self.authenticator.forget_platform(platform_id)
+        async with self.announced() as change_id:
+            async with self.db.fast_transaction() as conn:
+                # Users, keys, projects, flows, connections: all go by ON DELETE CASCADE.
+                if not await PlatformRepository(conn).delete(platform_id):
+                    raise platform_not_found(platform_id)
+                # Every replica forgets the platform's keys when this commits (not after their TTL).
+                await publish(conn, "platform_deleted", change_id=change_id, platformId=platform_id)
+            self.authenticator.forget_platform(platform_id)
 
     async def create_api_key(self, platform_id: str) -> dict[str, str]:
         key = await PlatformService(self.db).create_api_key(platform_id)
@@ -87,11 +104,12 @@ class AdminService:
 
     async def reset(self) -> dict[str, Any]:
         started = time.perf_counter()
-        async with self.db.transaction() as conn:
-            # The faults and the request log are tables too: emptied with the rest.
-            await conn.execute(text(_truncate_statement()))
-            await publish(conn, "reset")
-        self.authenticator.forget_all()
+        async with self.announced() as change_id:
+            async with self.db.transaction() as conn:
+                # The faults and the request log are tables too: emptied with the rest.
+                await conn.execute(text(_truncate_statement()))
+                await publish(conn, "reset", change_id=change_id)
+            self.authenticator.forget_all()
         self.traffic.requests.forget_pending()
         emptied_ms = (time.perf_counter() - started) * 1000
         if self.settings.bootstrap_api_key:

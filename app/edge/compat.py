@@ -30,7 +30,9 @@ from app.kit.errors import (
     FolderNotFound,
     NoCredentials,
     NotAnApiKey,
+    NotTheCallersPlatform,
     OfAnotherPlatform,
+    PlatformNotFound,
     PrincipalNotAllowed,
     ProjectNotFound,
     RouteNotFound,
@@ -67,6 +69,11 @@ OWN_CODES = frozenset({"SERVICE_UNAVAILABLE", "INTERNAL_ERROR"})
 
 # The real server's message when an API key reaches another platform's project.
 FOREIGN_PROJECT_MESSAGE = "Service is not allowed to access this project"
+# The real server's message when a key names a platform other than its own (platform.controller.ts).
+FOREIGN_PLATFORM_MESSAGE = "You are not authorized to access this platform"
+# Resources whose path id the real server does check (`ApId`, a pattern): a malformed id is a
+# request-shape failure there, not an entity it looks up.
+_PATTERN_CHECKED_RESOURCES = frozenset({"platforms"})
 # The real server's refusal of a principal a route does not take (an anonymous one, an API key on
 # a users-only route).
 PRINCIPAL_NOT_ALLOWED_MESSAGE = "principal is not allowed for this route"
@@ -116,6 +123,8 @@ class CompatPolicy:
             if error.named_project_id is not None:
                 params["projectId"] = error.named_project_id
             params["platformId"] = error.caller_platform_id
+        elif isinstance(error, NotTheCallersPlatform):
+            code, params = "AUTHORIZATION", {"message": FOREIGN_PLATFORM_MESSAGE}
         elif isinstance(error, NotAnApiKey):
             code, params = "INVALID_BEARER_TOKEN", {"message": INVALID_BEARER_TOKEN_MESSAGE}
         elif isinstance(error, NoCredentials | PrincipalNotAllowed):
@@ -152,9 +161,10 @@ class CompatPolicy:
             unparsed = _unparsed_body(content_type, body_size)
             if unparsed is not None:
                 return unparsed
-        # The real server does not pattern-check ids: a malformed one passes validation (the
-        # body and query are still checked) and is then simply not found.
-        shape_errors = [e for e in errors if tuple(e.get("loc", ()))[:1] != ("path",)]
+        # The real server does not pattern-check most ids: a malformed one passes validation (the
+        # body and query are still checked) and is then simply not found. A platform's id is checked.
+        ids_checked = _resource_of(path) in _PATTERN_CHECKED_RESOURCES
+        shape_errors = [e for e in errors if ids_checked or tuple(e.get("loc", ()))[:1] != ("path",)]
         if not shape_errors:
             return self.render(_not_found_for(path, errors))
         failing = _first_failing_part(shape_errors)
@@ -253,6 +263,8 @@ def _not_found_for(path: str, errors: Sequence[Mapping[str, Any]]) -> Activepiec
         return EntityNotFound("app_connection", entity_id, "App connection not found")
     if resource == "folders":
         return FolderNotFound(entity_id)
+    if resource == "platforms":
+        return PlatformNotFound(entity_id)
     return EntityNotFound("flow", entity_id, "Flow not found")
 
 

@@ -512,7 +512,19 @@ class EdgeMiddleware:
         traffic = self.traffic
         api = api_path(scope["path"]) if traffic is not None else None
         try:
-            if api is not None and traffic is not None and (fault := await traffic.faults.take(scope["method"], api)):
+            if api is not None and traffic is not None:
+                try:
+                    fault = await traffic.faults.take(scope["method"], api)
+                except Exception as exc:
+                    if not is_unavailable_error(exc):
+                        await error_response(exc, compat_of(scope["app"]))(scope, receive, send_with_id)
+                        return
+                    # The database is down, so no fault can be read: the request goes on and is
+                    # answered as it is with the admin API off (a 401 needs no database, a 503 else).
+                    fault = None
+            else:
+                fault = None
+            if fault is not None:
                 if fault.delay_ms:
                     await asyncio.sleep(fault.delay_ms / 1000)
                 if fault.status is not None:

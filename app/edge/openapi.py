@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.edge.auth import BEARER_SECURITY_SCHEME, PUBLIC_PATHS
+from app.edge.auth import BEARER_SECURITY_SCHEME, KEY_OPTIONAL_PATHS, PUBLIC_PATHS
 
 ERROR_BODY_SCHEMA = {
     "type": "object",
@@ -58,7 +58,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             responses["431"] = _error("431")
             if path in PUBLIC_PATHS:
                 continue
-            operation["security"] = [{"bearerAuth": []}]
+            # A key-optional route takes no key too (an empty requirement).
+            operation["security"] = [{}, {"bearerAuth": []}] if path in KEY_OPTIONAL_PATHS else [{"bearerAuth": []}]
             for code in ("400", "401", "404"):
                 responses[code] = _error(code)
             if method in ("post", "put", "patch"):

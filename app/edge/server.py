@@ -1,7 +1,8 @@
 """uvicorn's HTTP protocol (httptools), with what a production server must add and uvicorn lacks:
 a deadline for a request's head and one for its body (uvicorn only times out idle keep-alive
-connections, so slow-header and slow-body clients held connections forever), a bound on the head's
-size, and the error envelope instead of uvicorn's plain-text 400 for what cannot be parsed.
+connections, so slow-header and slow-body clients held connections forever), one for a response the
+client does not read (it held the response's memory for as long as the client liked), a bound on the
+head's size, and the error envelope instead of uvicorn's plain-text 400 for what cannot be parsed.
 
 `openpieces serve` runs uvicorn with `http=GuardedHttpToolsProtocol`."""
 
@@ -40,7 +41,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timeout = settings.headers_timeout_seconds
         self._body_timeout = settings.body_timeout_seconds
         self._max_head = settings.max_head_bytes
+        self._send_timeout = settings.send_timeout_seconds
         self._deadline: asyncio.TimerHandle | None = None
+        self._send_deadline: asyncio.TimerHandle | None = None
         self._head_size = 0
         self._head_too_large = False
         self._received = False  # a byte of the current request has arrived
@@ -89,7 +92,30 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self._reading_again()
         super().connection_lost(exc)
+
+    # --- the client must keep reading: writing pauses when its socket and our buffer are full; if it
+    # stays paused that long, the response is dropped (abort frees the buffer at once).
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._send_deadline is None:
+            self._send_deadline = self.loop.call_later(self._send_timeout, self._not_read)
+
+    def resume_writing(self) -> None:
+        self._reading_again()
+        super().resume_writing()
+
+    def _reading_again(self) -> None:
+        if self._send_deadline is not None:
+            self._send_deadline.cancel()
+            self._send_deadline = None
+
+    def _not_read(self) -> None:
+        self._send_deadline = None
+        if not self.transport.is_closing() or self.transport.get_write_buffer_size():
+            self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
         if self._discarding:

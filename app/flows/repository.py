@@ -425,3 +425,15 @@ def flows_using_connection(platform_id: ColumnElement[str], external_id: ColumnE
         .scalar_subquery()
     )
     return func.coalesce(ids, literal([], ARRAY(String)))
+
+
+PLATFORM_ACTIVE_FLOWS = CompiledQuery(
+    select(func.count())
+    .select_from(flow_t.join(project_t, project_t.c.id == flow_t.c.project_id))
+    .where(project_t.c.platform_id == bindparam("platform_id"), flow_t.c.status == "ENABLED")
+)
+
+
+async def platform_active_flows(conn: asyncpg.Connection, platform_id: str) -> int:
+    """How many of the platform's flows are enabled (a platform's `usage.activeFlows`)."""
+    return int(await PLATFORM_ACTIVE_FLOWS.fetchval(conn, platform_id=platform_id))

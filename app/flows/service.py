@@ -287,7 +287,10 @@ class FlowService:
         elif kind == "LOCK_AND_PUBLISH":
             latest = await self._latest(flows, flow_id)
             if not latest["valid"]:
-                raise FlowOperationInvalid("Flow version is not valid")
+                # The real message, and which steps are why (a documented addition of this server).
+                raise FlowOperationInvalid(
+                    "Flow version is not valid", invalidSteps=steps.invalid_steps(latest["trigger"])
+                )
             await self._assert_pieces_allowed(flows, flow["project_id"], latest["trigger"])
             if latest["state"] != "LOCKED":
                 await flows.update_version(latest["id"], {"state": "LOCKED"})

@@ -171,6 +171,45 @@ def version_is_valid(trigger: Step) -> bool:
     )
 
 
+def invalid_steps(trigger: Step) -> list[dict[str, str]]:
+    """The steps that make a version invalid, each with what it misses: what publishing names (the
+    real server says only that the version is not valid)."""
+    return [
+        {"name": str(step.get("name")), "type": str(step.get("type")), "reason": _why_invalid(step)}
+        for step in iter_steps(trigger)
+        if not (step.get("valid") is True or (step.get("type") in ACTION_TYPES and step.get("skip") is True))
+    ]
+
+
+def _why_invalid(step: Step) -> str:
+    kind = step.get("type")
+    settings = step.get("settings")
+    if kind == "EMPTY":
+        return "the trigger is EMPTY: set a trigger (UPDATE_TRIGGER) first"
+    if not isinstance(settings, dict):
+        return "it has no settings"
+    missing: list[str] = []
+    if kind in ("PIECE", "PIECE_TRIGGER"):
+        name_key = "actionName" if kind == "PIECE" else "triggerName"
+        missing = [key for key in ("pieceName", "pieceVersion", name_key) if not _filled(settings.get(key))]
+        missing += ["input"] if settings.get("input") is None else []
+    elif kind == "CODE":
+        source = settings.get("sourceCode") if isinstance(settings.get("sourceCode"), dict) else {}
+        missing = [f"sourceCode.{key}" for key in ("code", "packageJson") if not _filled(source.get(key))]
+    elif kind == "LOOP_ON_ITEMS":
+        missing = [] if _filled(settings.get("items")) else ["items"]
+    elif kind == "ROUTER":
+        if not _branches_parse(settings.get("branches"), _filled):
+            missing.append("branches with every condition filled")
+        if settings.get("executionType") not in ("EXECUTE_ALL_MATCH", "EXECUTE_FIRST_MATCH"):
+            missing.append("executionType")
+    if missing:
+        return "settings miss " + ", ".join(missing)
+    if not _parses(step):
+        return "its settings do not match the step's schema"
+    return "it is marked not valid (valid: false)"
+
+
 def check_names(trigger: Step) -> None:
     seen: set[str] = set()
     for step in iter_steps(trigger):

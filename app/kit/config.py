@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     headers_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 60.0
     max_head_bytes: int = 64 * 1024
+    # A response the client stops reading for this long (the socket full, the server waiting to write)
+    # is dropped and its connection closed: what a client that never reads can pin is freed.
+    send_timeout_seconds: float = 30.0
     log_requests: bool = True
     db_pool_size: int = 10
     db_max_overflow: int = 20

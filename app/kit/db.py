@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import functools
 import logging
+import os
+import pwd
 import re
+import tempfile
 import warnings
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -455,6 +459,32 @@ def _runtime_dir_warning() -> type[Warning]:
     return RuntimeDirWarning  # type: ignore[no-any-return]
 
 
+@contextmanager
+def _exclusive(path: Path | None) -> Iterator[None]:
+    """An exclusive lock on `path` (a file, made if missing) for the block; none when `path` is None."""
+    if path is None:
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _os_user_lock_path() -> Path | None:
+    """As root, pgserver creates a system user to run PostgreSQL as when it is missing: two commands
+    doing it at once corrupt the user database. Machine-wide, so only while that user is missing."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("pgserver")
+    except KeyError:
+        return Path(tempfile.gettempdir()) / "openpieces-pgserver-user.lock"
+    return None
+
+
 class EmbeddedPostgres:
     """PostgreSQL 16 from the `pgserver` wheel, with its data under `data_dir`."""
 
@@ -465,7 +495,11 @@ class EmbeddedPostgres:
         # on another will never accept is the classic first-run surprise).
         self.created = not (self.pgdata / "PG_VERSION").exists()
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self._server = pgserver.get_server(self.pgdata, cleanup_mode=cleanup)
+        # Several commands may start on one fresh data dir at once (`serve &` and `create-platform`):
+        # one of them creates the cluster (as root, pgserver also adds its OS user, outside its own
+        # lock), the others wait and then use it.
+        with _exclusive(self.pgdata.parent / ".embedded-postgres.lock"), _exclusive(_os_user_lock_path()):
+            self._server = pgserver.get_server(self.pgdata, cleanup_mode=cleanup)
         self.url = to_async_url(self._server.get_uri())
         log.debug("embedded postgres ready", extra={"pgdata": str(self.pgdata), "newDatabase": self.created})
 

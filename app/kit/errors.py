@@ -97,8 +97,8 @@ class FlowOperationInvalid(ActivepiecesError):
     status_code = 400
     code = "FLOW_OPERATION_INVALID"
 
-    def __init__(self, message: str) -> None:
-        super().__init__({"message": message})
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__({"message": message, **details})
 
 
 class PieceNotFound(ActivepiecesError):
@@ -182,3 +182,14 @@ class PrincipalNotAllowed(PermissionDenied):
 
     def __init__(self) -> None:
         super().__init__("principal is not allowed for this route")
+
+
+class PlatformNotFound(EntityNotFound):
+    def __init__(self, platform_id: str) -> None:
+        super().__init__("platform", platform_id, "Platform not found")
+
+
+class NotTheCallersPlatform(PlatformNotFound):
+    """A platform id that is not the caller's own (another platform's, or none at all). Documented:
+    as a missing one (404); the real server compares it with the caller's platform before any lookup
+    and answers 403 AUTHORIZATION "You are not authorized to access this platform"."""

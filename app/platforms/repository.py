@@ -24,6 +24,7 @@ class PlatformRow:
     edition: str
     team_projects_limit: str
     created: datetime
+    updated: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ _PLATFORM_COLUMNS = (
     platform_t.c.edition,
     platform_t.c.team_projects_limit,
     platform_t.c.created,
+    platform_t.c.updated,
 )
 GET_PLATFORM = CompiledQuery(select(*_PLATFORM_COLUMNS).where(platform_t.c.id == bindparam("platform_id")))
 # Creates of a platform's projects take turns on its row, so the team-project limit holds.
@@ -54,6 +56,7 @@ RESOLVE_KEY = CompiledQuery(
     .where(api_key_t.c.key_hash == bindparam("key_hash"))
 )
 KEY_PLATFORM = CompiledQuery(select(api_key_t.c.platform_id).where(api_key_t.c.key_hash == bindparam("key_hash")))
+ANY_USER = CompiledQuery(select(func.count()).select_from(select(user_t.c.id).limit(1).subquery()))
 BOOTSTRAP_LOCK = CompiledQuery(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
 
 
@@ -101,6 +104,10 @@ class PlatformRepository:
     async def key_platform(self, key_hash: str) -> str | None:
         """The id of the platform holding this key, if any."""
         return await KEY_PLATFORM.fetchval(self.conn, key_hash=key_hash)
+
+    async def any_user(self) -> bool:
+        """Whether any platform has a user yet (every platform is created with its owner)."""
+        return bool(await ANY_USER.fetchval(self.conn))
 
     async def take_bootstrap_lock(self, key: int) -> None:
         """Until the transaction ends: workers starting at once take turns."""

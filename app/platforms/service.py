@@ -3,18 +3,54 @@ its owner's project) is `app.projects.provisioning`, a layer above."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
 from app.edge.auth import Principal, hash_api_key
 from app.kit.db import Database
-from app.kit.errors import EntityNotFound
+from app.kit.errors import AuthenticationFailed, EntityNotFound, NotTheCallersPlatform
 from app.kit.ids import new_api_key, new_id
-from app.platforms.repository import PlatformRepository
+from app.platforms.plans import is_open_source
+from app.platforms.repository import PlatformRepository, PlatformRow
+from app.platforms.schemas import platform_body
+
+# How many of a platform's flows are enabled: flows sit above platforms, so `app.services` hands it in.
+ActiveFlows = Callable[[asyncpg.Connection, str], Awaitable[int]]
 
 TEAM_PROJECTS_LIMIT_BY_EDITION = {"COMMUNITY": "NONE", "PRO": "ONE", "ENTERPRISE": "UNLIMITED"}
 
 
 class PlatformService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, active_flows: ActiveFlows | None = None) -> None:
         self.db = db
+        self.active_flows = active_flows
+
+    async def get(self, principal: Principal, platform_id: str) -> dict[str, Any]:
+        """The caller's own platform, with its plan (and usage, on a licensed edition). Any other id
+        is not the caller's: the real server compares ids before any lookup."""
+        if platform_id != principal.platform_id:
+            raise NotTheCallersPlatform(platform_id)
+        async with self.db.fast_read() as conn:
+            row = await PlatformRepository(conn).get(platform_id)
+            if row is None:  # deleted since the key was resolved: the key is gone with it
+                raise AuthenticationFailed()
+            active = await self._usage(conn, row)
+        return platform_body(row, active)
+
+    async def get_row(self, platform_id: str) -> PlatformRow | None:
+        async with self.db.fast_read() as conn:
+            return await PlatformRepository(conn).get(platform_id)
+
+    async def any_user(self) -> bool:
+        async with self.db.fast_read() as conn:
+            return await PlatformRepository(conn).any_user()
+
+    async def _usage(self, conn: asyncpg.Connection, row: PlatformRow) -> int | None:
+        if is_open_source(row.edition):
+            return None  # the open-source edition keeps no usage
+        return await self.active_flows(conn, row.id) if self.active_flows is not None else 0
 
     async def resolve_api_key(self, key_hash: str) -> Principal | None:
         async with self.db.fast_read() as conn:

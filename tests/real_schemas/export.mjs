@@ -58,6 +58,10 @@ const schemas = {
     ListGlobalConnectionsRequestQuery: [shared.ListGlobalConnectionsRequestQuery, 'query of GET /v1/global-connections'],
     AppConnectionWithoutSensitiveData: [shared.AppConnectionWithoutSensitiveData, 'response of POST /v1/global-connections(/:id)'],
     SeekPageAppConnectionWithoutSensitiveData: [shared.SeekPage(shared.AppConnectionWithoutSensitiveData), 'response of GET /v1/global-connections'],
+    // Platforms (platform.controller.ts)
+    PlatformWithoutSensitiveData: [shared.PlatformWithoutSensitiveData, 'response of GET /v1/platforms/:id'],
+    // Flags (flag.module.ts: a map of ApFlagId to its value; the values have no schema of their own)
+    Flags: [z.partialRecord(z.enum(shared.ApFlagId), z.unknown()), 'response of GET /v1/flags'],
     // Errors (every route)
     ErrorCode: [z.enum(shared.ErrorCode), 'the code of every error body'],
 }
