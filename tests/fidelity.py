@@ -54,6 +54,11 @@ ROUTES: list[tuple[str, re.Pattern[str], str | None, dict[int, str | None]]] = [
         ("GET", f"flows/{ID}", None, {200: "PopulatedFlow"}),
         ("POST", f"flows/{ID}", "FlowOperationRequest", {200: "PopulatedFlow"}),
         ("DELETE", f"flows/{ID}", None, {204: None}),
+        ("GET", "folders", None, {200: "SeekPageFolderDto"}),
+        ("POST", "folders", "CreateFolderRequest", {200: "FolderDto"}),
+        ("GET", f"folders/{ID}", None, {200: "FolderDto"}),
+        ("POST", f"folders/{ID}", "UpdateFolderRequest", {200: "FolderDto"}),
+        ("DELETE", f"folders/{ID}", None, {200: None}),
         ("GET", "global-connections", None, {200: "SeekPageAppConnectionWithoutSensitiveData"}),
         ("POST", "global-connections", "UpsertGlobalConnectionRequestBody", {201: "AppConnectionWithoutSensitiveData"}),
         (

@@ -45,6 +45,13 @@ const schemas = {
     GetFlowQueryParamsRequest: [shared.GetFlowQueryParamsRequest, 'query of GET /v1/flows/:id'],
     SharedTemplate: [shared.SharedTemplate, 'response of GET /v1/flows/:id/template'],
     SeekPageFlowVersionMetadata: [shared.SeekPage(shared.FlowVersionMetadata), 'response of GET /v1/flows/:id/versions (flow-version.controller.ts)'],
+    // Folders (folder.module.ts). FolderDto is a type in the package (Folder & {numberOfFlows, numberOfTables}): built here from Folder.
+    Folder: [shared.Folder, 'the folder part of FolderDto'],
+    FolderDto: [shared.Folder.extend({ numberOfFlows: z.number(), numberOfTables: z.number() }), 'response of POST /v1/folders, GET/POST /v1/folders/:id'],
+    SeekPageFolderDto: [shared.SeekPage(shared.Folder.extend({ numberOfFlows: z.number(), numberOfTables: z.number() })), 'response of GET /v1/folders'],
+    CreateFolderRequest: [shared.CreateFolderRequest, 'body of POST /v1/folders'],
+    UpdateFolderRequest: [shared.UpdateFolderRequest, 'body of POST /v1/folders/:id'],
+    ListFolderRequest: [shared.ListFolderRequest, 'query of GET /v1/folders'],
     // Global connections (global-connection-module.ts)
     UpsertGlobalConnectionRequestBody: [shared.UpsertGlobalConnectionRequestBody, 'body of POST /v1/global-connections'],
     UpdateGlobalConnectionValueRequestBody: [shared.UpdateGlobalConnectionValueRequestBody, 'body of POST /v1/global-connections/:id'],
