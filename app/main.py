@@ -47,6 +47,8 @@ from app.kit.db import (
     run_migrations_async,
 )
 from app.kit.errors import ServiceUnavailable
+from app.pieces.router import router as pieces_router
+from app.pieces.router import tags_router as piece_tags_router
 from app.platforms.service import PlatformService
 from app.projects.provisioning import PlatformProvisioning
 from app.projects.router import router as projects_router
@@ -54,7 +56,7 @@ from app.services import project_service
 
 log = logging.getLogger("openpieces")
 
-API_ROUTERS = [projects_router, flows_router, global_connections_router]
+API_ROUTERS = [projects_router, flows_router, global_connections_router, pieces_router, piece_tags_router]
 PREFIXES = ("/v1", "/api/v1")
 POOL_GAUGES_EVERY_SECONDS = 1.0
 
