@@ -112,8 +112,9 @@ async def get_scoped_piece(
     name: PieceNamePart,
     http: Request,
     version: VersionQuery = None,
-    projectId: str | None = Query(None),
-    locale: str | None = Query(None),
+    # Accepted as the real route accepts them; neither changes the answer (English, no filter).
+    projectId: str | None = Query(None, include_in_schema=False),
+    locale: str | None = Query(None, include_in_schema=False),
 ) -> Response:
     return ApJSONResponse(await service_of(http).get(principal_of(http), f"{scope}/{name}", version))
 
@@ -123,8 +124,9 @@ async def get_piece(
     name: PieceNamePart,
     http: Request,
     version: VersionQuery = None,
-    projectId: str | None = Query(None),
-    locale: str | None = Query(None),
+    # Accepted as the real route accepts them; neither changes the answer (English, no filter).
+    projectId: str | None = Query(None, include_in_schema=False),
+    locale: str | None = Query(None, include_in_schema=False),
 ) -> Response:
     return ApJSONResponse(await service_of(http).get(principal_of(http), name, version))
 
