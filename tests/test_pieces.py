@@ -281,3 +281,81 @@ def test_the_docs_quote_the_catalogue_as_the_command_prints_it() -> None:
     quoted = section.split("```")[1].strip()
     assert quoted == printed
     assert printed.startswith(f"{len(catalog.load())} published pieces")
+
+
+# --- a flow step of a published piece is valid when its input satisfies the step's properties
+
+
+def schedule(trigger_name: str, given: dict[str, Any], name: str = "@activepieces/piece-schedule") -> dict[str, Any]:
+    return {
+        "type": "PIECE_TRIGGER",
+        "name": "trigger",
+        "displayName": "Schedule",
+        "valid": True,
+        "settings": {
+            "pieceName": name,
+            "pieceVersion": "0.1.5",
+            "triggerName": trigger_name,
+            "input": given,
+            "propertySettings": {},
+        },
+    }
+
+
+def webhook_response(given: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "parentStep": "trigger",
+        "action": {
+            "type": "PIECE",
+            "name": "step_1",
+            "displayName": "Respond",
+            "valid": True,
+            "settings": {
+                "pieceName": WEBHOOK,
+                "pieceVersion": "~0.1.29",
+                "actionName": "return_response",
+                "input": given,
+                "propertySettings": {},
+            },
+        },
+    }
+
+
+async def new_flow(tenant: Tenant) -> str:
+    body = {"displayName": "Pieces", "projectId": await personal_project_id(tenant)}
+    response = await tenant.client.post("/v1/flows", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def trigger_valid(tenant: Tenant, flow_id: str, trigger: dict[str, Any]) -> bool:
+    response = await tenant.client.post(f"/v1/flows/{flow_id}", json={"type": "UPDATE_TRIGGER", "request": trigger})
+    assert response.status_code == 200, response.text
+    return bool(response.json()["version"]["trigger"]["valid"])
+
+
+@pytest.mark.parametrize(
+    ("trigger", "valid"),
+    [
+        (schedule("every_hour", {"run_on_weekends": False}), True),
+        (schedule("every_hour", {}), False),  # a required checkbox unset
+        (schedule("cron_expression", {"cronExpression": "0 * * * *", "timezone": "UTC"}), True),
+        (schedule("cron_expression", {"cronExpression": "", "timezone": "UTC"}), False),  # required text empty
+        (schedule("cron_expression", {"cronExpression": "0 * * * *"}), False),  # a required dropdown unset
+        (schedule("no_such_trigger", {}), False),  # the piece has no such trigger
+        # A piece the catalogue does not hold keeps the general rule (named, with an input).
+        (schedule("every_hour", {}, name="@acme/piece-unknown"), True),
+    ],
+)
+async def test_a_trigger_is_judged_by_its_properties(tenant: Tenant, trigger: dict[str, Any], valid: bool) -> None:
+    assert await trigger_valid(tenant, await new_flow(tenant), trigger) is valid
+
+
+@pytest.mark.parametrize(("given", "valid"), [({"fields": {"status": 200}}, True), ({}, False)])
+async def test_an_action_is_judged_by_its_properties(tenant: Tenant, given: dict[str, Any], valid: bool) -> None:
+    flow_id = await new_flow(tenant)
+    response = await tenant.client.post(
+        f"/v1/flows/{flow_id}", json={"type": "ADD_ACTION", "request": webhook_response(given)}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["version"]["trigger"]["nextAction"]["valid"] is valid
