@@ -4,6 +4,7 @@ options the real server gives Fuse.js (threshold 0.2, case-insensitive). Pure fu
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -44,6 +45,7 @@ def _errors_and_start(pattern: str, text: str) -> list[tuple[int, int]]:
     return found
 
 
+@functools.lru_cache(maxsize=65536)
 def score(pattern: str, text: str, *, ignore_location: bool) -> float | None:
     """Fuse.js's score of `text` for `pattern` (0 is perfect), or None above the threshold."""
     pattern = pattern.lower()[:MAX_PATTERN]
