@@ -49,6 +49,8 @@ from app.kit.db import (
     run_migrations_async,
 )
 from app.kit.errors import ServiceUnavailable
+from app.pieces.router import router as pieces_router
+from app.pieces.router import tags_router as piece_tags_router
 from app.platforms.router import router as platforms_router
 from app.projects.provisioning import PlatformProvisioning
 from app.projects.router import router as projects_router
@@ -65,6 +67,8 @@ API_ROUTERS = [
     flags_router,
     platforms_router,
     users_router,
+    pieces_router,
+    piece_tags_router,
 ]
 PREFIXES = ("/v1", "/api/v1")
 POOL_GAUGES_EVERY_SECONDS = 1.0

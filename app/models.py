@@ -6,5 +6,6 @@ def import_all_models() -> None:
     import app.flows.models
     import app.folders.models
     import app.global_connections.models
+    import app.pieces.models
     import app.platforms.models
     import app.projects.models  # noqa: F401
