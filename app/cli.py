@@ -423,6 +423,19 @@ def _check_seed_file(path: Path):  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
+@cli.command()
+def pieces(
+    names: bool = typer.Option(False, "--names", help="List each piece's name and version too."),
+) -> None:
+    """What the catalogue of published pieces shipped with the server holds."""
+    from app.pieces import catalog
+
+    typer.echo(catalog.describe())
+    if names:
+        for piece in catalog.load():
+            typer.echo(f"{piece['name']}@{piece['version']}")
+
+
 @cli.command("new-encryption-key")
 def new_encryption_key() -> None:
     """Print a new key for AP_ENCRYPTION_KEY (urlsafe base64 of 32 random bytes)."""

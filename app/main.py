@@ -35,6 +35,7 @@ from app.edge.openapi import install_openapi
 from app.edge.tracing import install_tracing
 from app.flags.router import router as flags_router
 from app.flows.router import router as flows_router
+from app.folders.router import router as folders_router
 from app.global_connections.router import router as global_connections_router
 from app.kit.changes import LISTENER_APPLICATION_NAME, ChangeConfirmation, ChangeListener
 from app.kit.config import Settings, get_settings
@@ -48,14 +49,27 @@ from app.kit.db import (
     run_migrations_async,
 )
 from app.kit.errors import ServiceUnavailable
+from app.pieces.router import router as pieces_router
+from app.pieces.router import tags_router as piece_tags_router
 from app.platforms.router import router as platforms_router
 from app.projects.provisioning import PlatformProvisioning
 from app.projects.router import router as projects_router
-from app.services import platform_service, project_service
+from app.services import folder_service, platform_service, project_service
+from app.users.router import router as users_router
 
 log = logging.getLogger("openpieces")
 
-API_ROUTERS = [projects_router, flows_router, global_connections_router, flags_router, platforms_router]
+API_ROUTERS = [
+    projects_router,
+    flows_router,
+    folders_router,
+    global_connections_router,
+    flags_router,
+    platforms_router,
+    users_router,
+    pieces_router,
+    piece_tags_router,
+]
 PREFIXES = ("/v1", "/api/v1")
 POOL_GAUGES_EVERY_SECONDS = 1.0
 
@@ -80,6 +94,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     platforms = platform_service(db)
     app.state.db = db
     app.state.project_service = project_service(db)
+    app.state.folder_service = folder_service(db)
     app.state.platform_service = platforms
     app.state.authenticator = ApiKeyAuthenticator(platforms.resolve_api_key, settings.auth_cache_ttl_seconds)
     app.state.confirmation = None  # set when changes are listened for

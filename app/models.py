@@ -4,6 +4,8 @@ API's own tables (`app/admin/models.py`) sit above the domains: it and the migra
 
 def import_all_models() -> None:
     import app.flows.models
+    import app.folders.models
     import app.global_connections.models
+    import app.pieces.models
     import app.platforms.models
     import app.projects.models  # noqa: F401

@@ -55,6 +55,23 @@ class OpenpiecesServer:
         with self.admin() as client:
             client.post("/admin/reset").raise_for_status()
 
+    def platform_id(self, api_key: str | None = None) -> str:
+        """The id of the platform holding `api_key` (the bootstrap key by default): its owner's."""
+        headers = {"Authorization": f"Bearer {api_key or self.api_key}"}
+        page = httpx.get(f"{self.api_url}/users", params={"limit": 1}, headers=headers)
+        page.raise_for_status()
+        return str(page.json()["data"][0]["platformId"])
+
+    def create_user(self, email: str, *, platform_id: str | None = None, **fields: Any) -> dict[str, Any]:
+        """A user of a platform (the bootstrap one by default) through the admin API: `firstName`,
+        `lastName`, `platformRole`, `externalId`, `status`, `personalProject`, `projects`
+        (`[{"projectId", "projectRole"}]`) as `POST /admin/platforms/{id}/users` takes them."""
+        platform = platform_id or self.platform_id()
+        with self.admin() as client:
+            response = client.post(f"/admin/platforms/{platform}/users", json={"email": email, **fields})
+        response.raise_for_status()
+        return dict(response.json())
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

@@ -54,6 +54,11 @@ ROUTES: list[tuple[str, re.Pattern[str], str | None, dict[int, str | None]]] = [
         ("GET", f"flows/{ID}", None, {200: "PopulatedFlow"}),
         ("POST", f"flows/{ID}", "FlowOperationRequest", {200: "PopulatedFlow"}),
         ("DELETE", f"flows/{ID}", None, {204: None}),
+        ("GET", "folders", None, {200: "SeekPageFolderDto"}),
+        ("POST", "folders", "CreateFolderRequest", {200: "FolderDto"}),
+        ("GET", f"folders/{ID}", None, {200: "FolderDto"}),
+        ("POST", f"folders/{ID}", "UpdateFolderRequest", {200: "FolderDto"}),
+        ("DELETE", f"folders/{ID}", None, {200: None}),
         ("GET", "global-connections", None, {200: "SeekPageAppConnectionWithoutSensitiveData"}),
         ("POST", "global-connections", "UpsertGlobalConnectionRequestBody", {201: "AppConnectionWithoutSensitiveData"}),
         (
@@ -65,6 +70,16 @@ ROUTES: list[tuple[str, re.Pattern[str], str | None, dict[int, str | None]]] = [
         ("DELETE", f"global-connections/{ID}", None, {204: None}),
         ("GET", "flags", None, {200: "Flags"}),
         ("GET", f"platforms/{ID}", None, {200: "PlatformWithoutSensitiveData"}),
+        ("GET", "users", None, {200: "SeekPageUserWithMetaInformation"}),
+        ("POST", f"users/{ID}", "UpdateUserRequestBody", {200: "UserWithMetaInformation"}),
+        ("DELETE", f"users/{ID}", None, {204: None}),
+        ("GET", "pieces", None, {200: "PieceMetadataModelSummaryList"}),
+        ("POST", "pieces", "AddPieceRequestBody", {201: "empty"}),
+        ("GET", "pieces/categories", None, {200: "PieceCategoryList"}),
+        ("GET", "pieces/registry", None, {200: "PiecePackageInformationList"}),
+        ("GET", f"pieces/{ID}/{ID}", None, {200: "PieceMetadataModel"}),
+        ("GET", f"pieces/{ID}", None, {200: "PieceMetadataModel"}),
+        ("POST", "tags/pieces", "SetPieceTagsRequest", {201: "empty"}),
     ]
 ]
 # Routes of this server that are no part of the real API: nothing to compare with.
@@ -99,6 +114,8 @@ REGISTRY: Registry = Registry().with_resources(
 )
 VALIDATORS = {name: Draft202012Validator(schema, registry=REGISTRY) for name, schema in SCHEMAS.items()}
 VALIDATORS["count"] = Draft202012Validator({"type": "integer", "minimum": 0})
+# `Type.Object({})` / `z.object({})`: the real 201 of POST /v1/pieces and POST /v1/tags/pieces.
+VALIDATORS["empty"] = Draft202012Validator({"type": "object", "maxProperties": 0})
 ERROR_CODES = set(SCHEMAS["ErrorCode"]["enum"]) | EXTRA_ERROR_CODES
 
 
@@ -261,7 +278,7 @@ def check(request: httpx.Request, response: httpx.Response) -> None:
         return
     TALLY.responses[schema] += 1
     body = response.json()
-    _validate("response", schema, body, where)
+    _validate("response", schema, _as_the_real_pieces_are(schema, body), where)
     _validate_step_trees(schema, body, where)
 
 
@@ -297,6 +314,36 @@ def _check_request(
 
 
 NOT_JSON = object()
+
+PIECE_SCHEMAS = {"PieceMetadataModel", "PieceMetadataModelSummaryList"}
+
+
+def _piece_shell(piece: Any) -> Any:
+    """A piece as the real schema can check it. The published pieces' own metadata does not fit the
+    framework's schema in three places, which the check leaves to the snapshot's export instead
+    (app/pieces/snapshot/export.mjs reports them): `auth` and the steps' `props` (a SECRET_TEXT
+    inside a CUSTOM_AUTH, an ARRAY without `properties`), and the steps of older pieces (no
+    `requireAuth`, no `testStrategy`). And the real summary types `suggestedActions` as triggers
+    and `suggestedTriggers` as actions (swapped), so a real answer fails it: they are checked as
+    lists only."""
+    if not isinstance(piece, dict):
+        return piece
+    shell = {key: value for key, value in piece.items() if key != "auth"}
+    for kind in ("actions", "triggers"):
+        if isinstance(shell.get(kind), dict):
+            shell[kind] = {}
+    for kind in ("suggestedActions", "suggestedTriggers"):
+        if isinstance(shell.get(kind), list):
+            shell[kind] = []
+    return shell
+
+
+def _as_the_real_pieces_are(schema: str, body: Any) -> Any:
+    if schema == "PieceMetadataModel":
+        return _piece_shell(body)
+    if schema == "PieceMetadataModelSummaryList" and isinstance(body, list):
+        return [_piece_shell(piece) for piece in body]
+    return body
 
 
 def _as_the_real_server_validates(body: Any) -> Any:

@@ -149,6 +149,92 @@ async def test_a_fixed_key_and_validation(world: AdminWorld) -> None:
     assert empty.status_code == 400
 
 
+# --- users
+
+
+async def test_users_over_http(world: AdminWorld) -> None:
+    tenant = (await world.admin.post("/admin/platforms", json={"name": "With users"})).json()
+    platform_id = tenant["platformId"]
+    async with world.client(tenant["apiKey"]) as client:
+        team = (await client.post("/v1/projects", json={"displayName": "Team"})).json()
+        created = await world.admin.post(
+            f"/admin/platforms/{platform_id}/users",
+            json={
+                "email": "ada@example.com",
+                "firstName": "Ada",
+                "lastName": "Lovelace",
+                "platformRole": "OPERATOR",
+                "externalId": "ada-1",
+                "status": "ACTIVE",
+                "projects": [{"projectId": team["id"], "projectRole": "EDITOR"}],
+            },
+        )
+        assert created.status_code == 201, created.text
+        user = created.json()
+        assert (user["email"], user["platformRole"], user["externalId"]) == ("ada@example.com", "OPERATOR", "ada-1")
+        assert user["platformId"] == platform_id and user["personalProjectId"]
+        [listed] = (await client.get("/v1/users", params={"externalId": "ada-1"})).json()["data"]
+        assert listed == {k: v for k, v in user.items() if k != "personalProjectId"}
+        personal = (await client.get(f"/v1/projects/{user['personalProjectId']}")).json()
+        assert (personal["type"], personal["ownerId"], personal["displayName"]) == (
+            "PERSONAL",
+            user["id"],
+            "Ada's Project",
+        )
+        analytics = (await client.get(f"/v1/projects/{team['id']}")).json()["analytics"]
+        assert (analytics["totalUsers"], analytics["activeUsers"]) == (1, 1)
+        mine = (await client.get("/v1/projects", params={"externalUserId": "ada-1"})).json()["data"]
+        assert {p["id"] for p in mine} == {team["id"], user["personalProjectId"]}
+
+        inactive = await world.admin.post(
+            f"/admin/platforms/{platform_id}/users",
+            json={
+                "email": "bob@example.com",
+                "status": "INACTIVE",
+                "personalProject": False,
+                "projects": [{"projectId": team["id"]}],
+            },
+        )
+        assert inactive.status_code == 201 and inactive.json()["personalProjectId"] is None
+        assert inactive.json()["platformRole"] == "MEMBER"
+        analytics = (await client.get(f"/v1/projects/{team['id']}")).json()["analytics"]
+        assert (analytics["totalUsers"], analytics["activeUsers"]) == (2, 1)
+
+
+async def test_creating_users_refuses_duplicates_foreign_projects_and_bad_input(world: AdminWorld) -> None:
+    one = (await world.admin.post("/admin/platforms", json={"name": "One"})).json()
+    two = (await world.admin.post("/admin/platforms", json={"name": "Two"})).json()
+    url = f"/admin/platforms/{one['platformId']}/users"
+    assert (await world.admin.post(url, json={"email": "a@example.com", "externalId": "a"})).status_code == 201
+    same_email = await world.admin.post(url, json={"email": "A@Example.com"})
+    assert same_email.status_code == 409
+    assert same_email.json() == {
+        "statusCode": 409,
+        "code": "EXISTING_USER",
+        "params": {"email": "A@Example.com", "platformId": one["platformId"]},
+    }
+    same_external = await world.admin.post(url, json={"email": "b@example.com", "externalId": "a"})
+    assert same_external.status_code == 400 and same_external.json()["code"] == "VALIDATION"
+    # Another platform may use both.
+    other = await world.admin.post(
+        f"/admin/platforms/{two['platformId']}/users", json={"email": "a@example.com", "externalId": "a"}
+    )
+    assert other.status_code == 201
+    async with world.client(two["apiKey"]) as client:
+        foreign = (await client.post("/v1/projects", json={"displayName": "Theirs"})).json()
+    cross = await world.admin.post(url, json={"email": "c@example.com", "projects": [{"projectId": foreign["id"]}]})
+    assert cross.status_code == 404 and cross.json()["params"]["entityType"] == "project"
+    missing = await world.admin.post(f"/admin/platforms/{'p' * 21}/users", json={"email": "d@example.com"})
+    assert missing.status_code == 404 and missing.json()["params"]["entityType"] == "platform"
+    bad = await world.admin.post(url, json={"email": "nope", "platformRole": "OWNER", "status": "GONE", "x": 1})
+    assert bad.status_code == 400 and bad.json()["code"] == "VALIDATION"
+    message = bad.json()["params"]["message"]
+    assert all(field in message for field in ("email", "platformRole", "status", "x"))
+    async with world.client(one["apiKey"]) as client:
+        emails = sorted(u["email"] for u in (await client.get("/v1/users")).json()["data"])
+    assert emails == ["a@example.com", f"owner+{one['platformId'].lower()}@openpieces.local"]
+
+
 # --- reset and seed
 
 
@@ -165,7 +251,7 @@ async def test_reset_removes_everything_and_restores_bootstrap_and_seed(world: A
     assert response.status_code == 200
     report = response.json()
     assert report["emptiedMs"] < 1000 and elapsed_ms < 10_000
-    assert report["seeded"] == {"platforms": 2, "projects": 2, "globalConnections": 1, "flows": 2}
+    assert report["seeded"] == {"platforms": 2, "projects": 2, "users": 2, "globalConnections": 1, "flows": 2}
 
     async with world.client(extra["apiKey"]) as gone:
         assert (await gone.get("/v1/projects")).status_code == 401
@@ -195,6 +281,16 @@ async def test_the_seed_makes_what_it_says(world: AdminWorld) -> None:
         assert digest["version"]["connectionIds"] == ["acme-slack"]
         assert digest["triggerSource"]["schedule"]["cronExpression"] == "0 9 * * *"
         assert connection["flowIds"] == [digest["id"]]
+        users = {u["externalId"]: u for u in (await acme.get("/v1/users")).json()["data"] if u["externalId"]}
+        assert set(users) == {"acme-ada", "acme-bob"}
+        assert (users["acme-ada"]["firstName"], users["acme-ada"]["status"]) == ("Ada", "ACTIVE")
+        assert users["acme-bob"]["status"] == "INACTIVE"
+        sales = (await acme.get(f"/v1/projects/{projects['acme-sales']['id']}")).json()["analytics"]
+        assert (sales["totalUsers"], sales["activeUsers"]) == (2, 1)
+        ada = (await acme.get("/v1/projects", params={"externalUserId": "acme-ada"})).json()["data"]
+        assert sorted(p["type"] for p in ada) == ["PERSONAL", "TEAM"]
+        bob = (await acme.get("/v1/projects", params={"externalUserId": "acme-bob"})).json()["data"]
+        assert sorted(p["externalId"] for p in bob) == ["acme-sales", "acme-support"]
     async with world.app.state.db.read() as conn:
         sealed = await conn.scalar(text("SELECT value_encrypted FROM app_connection WHERE external_id = 'acme-slack'"))
     assert "xoxb" not in sealed
@@ -205,7 +301,7 @@ async def test_seeding_again_changes_nothing(world: AdminWorld) -> None:
 
     state = world.app.state
     made = await apply_seed(state.db, state.secrets, state.seed)
-    assert made == {"platforms": 0, "projects": 0, "globalConnections": 0, "flows": 0}
+    assert made == {"platforms": 0, "projects": 0, "users": 0, "globalConnections": 0, "flows": 0}
 
 
 def write(tmp_path: Path, name: str, content: str) -> Path:
@@ -221,6 +317,8 @@ def write(tmp_path: Path, name: str, content: str) -> Path:
         ("platforms:\n  - name: X\n    apiKeys: [sk-aaaaaaaaaaaaaaaaaaaa]\n    colour: red\n", ":4: platforms.0.colour: Extra inputs are not permitted"),  # noqa: E501
         ("platforms:\n  - name: X\n    edition: GOLD\n    apiKeys: [sk-aaaaaaaaaaaaaaaaaaaa]\n", ":3: platforms.0.edition: Input should be"),  # noqa: E501
         ("platforms: [\n", ": not valid YAML or JSON"),
+        ("platforms:\n  - name: X\n    apiKeys: [sk-aaaaaaaaaaaaaaaaaaaa]\n    users:\n      - externalId: u\n        email: u@example.com\n        projects: [nowhere]\n", ":7: platforms.0.users.0.projects.0: no project with externalId 'nowhere'"),  # noqa: E501
+        ("platforms:\n  - name: X\n    apiKeys: [sk-aaaaaaaaaaaaaaaaaaaa]\n    users:\n      - externalId: u\n        email: not-an-email\n", ":6: platforms.0.users.0.email: String should match pattern"),  # noqa: E501
         ("platforms:\n  - name: X\n    apiKeys: [sk-aaaaaaaaaaaaaaaaaaaa]\n    flows:\n      - project: nowhere\n        externalId: f\n        displayName: F\n", ":5: platforms.0.flows.0.project: no project with externalId 'nowhere'"),  # noqa: E501
         ("platforms:\n  - name: X\n    apiKeys: [sk-aaaaaaaaaaaaaaaaaaaa]\n    globalConnections:\n      - externalId: c\n        displayName: C\n        pieceName: p\n        type: BASIC_AUTH\n        value: {type: BASIC_AUTH, username: u}\n", ":9: platforms.0.globalConnections.0.value.password: Field required"),  # noqa: E501
         ('{"platforms": [{"name": "X", "apiKeys": []}]}', ":1: platforms.0.apiKeys: List should have at least 1 item"),
@@ -256,9 +354,10 @@ def test_the_seed_command_is_idempotent(tmp_path: Path) -> None:
         env = {"AP_DATABASE_URL": database_url, "AP_DATA_DIR": str(tmp_path)}
         first = run_cli("seed", str(EXAMPLE_SEED), env=env)
         assert first.returncode == 0, first.stderr
-        assert json.loads(first.stdout)["made"] == {"platforms": 2, "projects": 2, "globalConnections": 1, "flows": 2}
+        made = {"platforms": 2, "projects": 2, "users": 2, "globalConnections": 1, "flows": 2}
+        assert json.loads(first.stdout)["made"] == made
         second = run_cli("seed", str(EXAMPLE_SEED), env=env)
-        assert json.loads(second.stdout)["made"] == {"platforms": 0, "projects": 0, "globalConnections": 0, "flows": 0}
+        assert json.loads(second.stdout)["made"] == dict.fromkeys(made, 0)
 
 
 # --- faults and the request log
@@ -371,6 +470,10 @@ def test_the_context_manager_cleans_up() -> None:
         assert server.startup_seconds < 30
         listed = httpx.get(f"{server.api_url}/projects", headers={"Authorization": f"Bearer {server.api_key}"})
         assert listed.status_code == 200
+        user = server.create_user("ada@example.com", firstName="Ada", externalId="ada-1")
+        assert user["platformId"] == server.platform_id() and user["externalId"] == "ada-1"
+        users = httpx.get(f"{server.api_url}/users", headers={"Authorization": f"Bearer {server.api_key}"}).json()
+        assert user["id"] in [u["id"] for u in users["data"]]
         server.reset()
         data_dir = server.data_dir
     assert not data_dir.exists()

@@ -73,7 +73,12 @@ async def snapshot(world: World) -> dict[str, Any]:
         state["flows"][project["id"]] = flows
         for flow in flows["data"]:
             state[flow["id"]] = (await client.get(f"/v1/flows/{flow['id']}")).json()
+        folders = (await client.get("/v1/folders", params={"projectId": project["id"], "limit": 100})).json()
+        state["folders"] = {**state.get("folders", {}), project["id"]: folders}
+        for folder in folders["data"]:
+            state[folder["id"]] = (await client.get(f"/v1/folders/{folder['id']}")).json()
     state["connections"] = (await client.get("/v1/global-connections", params={"limit": 100})).json()
+    state["users"] = (await client.get("/v1/users", params={"limit": 100})).json()
     return state
 
 
@@ -101,6 +106,7 @@ def calls(a: World, b: World) -> list[tuple[str, str, dict | None, dict | None, 
     project_404 = not_found("project", b.team_id, "Project not found")
     flow_404 = not_found("flow", b.flow_id, "Flow not found")
     connection_404 = not_found("app_connection", b.connection_id, "App connection not found")
+    folder_404 = not_found("folder", b.folder_id, f"Folder {b.folder_id} is not found")
     flow_op = {"type": "CHANGE_NAME", "request": {"displayName": "Hijacked"}}
     connection_body = {
         "displayName": "Mine",
@@ -129,6 +135,15 @@ def calls(a: World, b: World) -> list[tuple[str, str, dict | None, dict | None, 
         ("POST", "/v1/flows", None, {"displayName": "x", "projectId": a.team_id, "folderId": b.folder_id}, 404, None),
         ("GET", "/v1/flows", {"projectId": b.team_id}, None, 404, project_404),
         ("GET", "/v1/flows/count", {"projectId": b.team_id}, None, 404, project_404),
+        # folders by path, B's project in folder bodies and queries, B's folders in A's flow lists
+        ("GET", f"/v1/folders/{b.folder_id}", None, None, 404, folder_404),
+        ("POST", f"/v1/folders/{b.folder_id}", None, {"displayName": "Hijacked"}, 404, folder_404),
+        ("DELETE", f"/v1/folders/{b.folder_id}", None, None, 404, folder_404),
+        ("POST", "/v1/folders", None, {"displayName": "Folder b", "projectId": b.team_id}, 404, project_404),
+        ("GET", "/v1/folders", {"projectId": b.team_id}, None, 404, project_404),
+        ("GET", "/v1/flows", {"projectId": a.team_id, "folderId": b.folder_id}, None, 200, {"data": [], "next": None, "previous": None}),  # noqa: E501
+        ("GET", "/v1/flows", {"projectId": a.team_id, "folderIds": [b.folder_id]}, None, 200, {"data": [], "next": None, "previous": None}),  # noqa: E501
+        ("GET", "/v1/flows/count", {"projectId": a.team_id, "folderId": b.folder_id}, None, 200, 0),
         # connections by path, and B's projects in A's connections
         ("POST", f"/v1/global-connections/{b.connection_id}", None, {"displayName": "Hijacked"}, 404, connection_404),
         ("DELETE", f"/v1/global-connections/{b.connection_id}", None, None, 404, connection_404),
@@ -141,6 +156,9 @@ def calls(a: World, b: World) -> list[tuple[str, str, dict | None, dict | None, 
             404,
             project_404,
         ),
+        # users by path (B's owner)
+        ("POST", f"/v1/users/{b.tenant.owner_id}", None, {"platformRole": "MEMBER"}, 404, not_found("user", b.tenant.owner_id, "User not found")),  # noqa: E501
+        ("DELETE", f"/v1/users/{b.tenant.owner_id}", None, None, 404, not_found("user", b.tenant.owner_id, "User not found")),  # noqa: E501
         # B's externalIds from A's side: A gets its own rows, never B's
         ("POST", "/v1/global-connections", None, {**connection_body, "externalId": b.connection_external_id, "projectIds": [a.team_id]}, 201, None),  # noqa: E501
         ("POST", "/v1/projects", None, {"displayName": "Linked", "globalConnectionExternalIds": ["conn-b"]}, 201, None),

@@ -296,6 +296,11 @@ def test_a_driver_programming_error_is_no_outage() -> None:
     assert is_unavailable_error(_wrapped(sqlalchemy.exc.InterfaceError, gone))
     assert is_unavailable_error(_wrapped(sqlalchemy.exc.InterfaceError, asyncpg.InterfaceError("connection is closed")))
     assert is_unavailable_error(ConnectionRefusedError())
+    # A connection cut in the middle of a query leaves asyncpg's protocol in a state it cannot leave.
+    broken = asyncpg.InternalClientError("cannot switch to state 15; another operation (state 16) is in progress")
+    assert is_unavailable_error(broken)
+    assert is_unavailable_error(_wrapped(sqlalchemy.exc.InterfaceError, broken))
+    assert not is_unavailable_error(asyncpg.InternalClientError("unexpected codec"))
 
 
 def _wrapped(kind: type[sqlalchemy.exc.DBAPIError], driver_error: Exception) -> sqlalchemy.exc.DBAPIError:

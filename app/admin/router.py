@@ -14,6 +14,7 @@ from app.edge.auth import parse_bearer
 from app.edge.http import ApiRoute, ApJSONResponse
 from app.kit.errors import AuthenticationFailed
 from app.kit.ids import ID_PATTERN
+from app.users.schemas import NewUser
 
 
 def require_admin_token(http: Request) -> None:
@@ -26,9 +27,7 @@ def require_admin_token(http: Request) -> None:
         raise AuthenticationFailed("invalid admin token")
 
 
-router = APIRouter(
-    prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin_token)], route_class=ApiRoute
-)
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin_token)], route_class=ApiRoute)
 
 PlatformId = Annotated[str, Path(pattern=ID_PATTERN)]
 
@@ -66,6 +65,17 @@ async def delete_platform(id: PlatformId, http: Request) -> Response:
 @router.post("/platforms/{id}/api-keys", status_code=status.HTTP_201_CREATED, summary="Create another API key")
 async def create_api_key(id: PlatformId, http: Request) -> Response:
     return ApJSONResponse(await service_of(http).create_api_key(id), status_code=status.HTTP_201_CREATED)
+
+
+@router.post(
+    "/platforms/{id}/users",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a user on a platform",
+    description="A user of the platform, as if they had signed in: with a personal project unless "
+    "`personalProject` is false, and memberships of the platform's projects listed in `projects`.",
+)
+async def create_user(id: PlatformId, body: NewUser, http: Request) -> Response:
+    return ApJSONResponse(await service_of(http).create_user(id, body), status_code=status.HTTP_201_CREATED)
 
 
 @router.post("/reset", summary="Empty every table, then apply the bootstrap key and seed file again")

@@ -21,12 +21,15 @@ from app.global_connections.schemas import UpsertGlobalConnectionRequest
 from app.global_connections.service import GlobalConnectionService
 from app.kit.crypto import SecretBox
 from app.kit.db import MIGRATION_LOCK_KEY, Database
+from app.platforms.models import User
 from app.platforms.repository import PlatformRepository
 from app.platforms.service import PlatformService
 from app.projects.models import Project
 from app.projects.provisioning import PlatformProvisioning
 from app.projects.schemas import CreateProjectRequest, UpdateProjectRequest
 from app.services import project_service
+from app.users.schemas import Email, NewUser, PlatformRole, ProjectRole, UserStatus
+from app.users.service import UserService
 
 log = logging.getLogger("openpieces.seed")
 
@@ -97,11 +100,25 @@ class SeedFlow(_Strict):
     status: Literal["ENABLED", "DISABLED"] | None = None  # for PUBLISHED; default ENABLED
 
 
+class SeedUser(_Strict):
+    externalId: Annotated[str, Field(min_length=1, max_length=255)]  # what makes seeding it idempotent
+    email: Email
+    firstName: str = ""
+    lastName: str = ""
+    platformRole: PlatformRole = PlatformRole.MEMBER
+    status: UserStatus = UserStatus.ACTIVE
+    personalProject: bool = True
+    # externalIds of this platform's projects in the seed: the user is made a member of each.
+    projects: list[str] = []
+    projectRole: ProjectRole = ProjectRole.EDITOR
+
+
 class SeedPlatform(_Strict):
     name: str
     edition: Literal["COMMUNITY", "PRO", "ENTERPRISE"] = "ENTERPRISE"
     apiKeys: Annotated[list[Annotated[str, Field(pattern=r"^sk-[A-Za-z0-9_-]{16,}$")]], Field(min_length=1)]
     projects: list[SeedProject] = []
+    users: list[SeedUser] = []
     globalConnections: list[SeedConnection] = []
     flows: list[SeedFlow] = []
 
@@ -161,6 +178,11 @@ def _check_references(path: Path, node: yaml.Node | None, document: SeedDocument
     connection values (validated as the API would)."""
     for p_index, platform in enumerate(document.platforms):
         projects = {project.externalId for project in platform.projects} | {PERSONAL}
+        for u_index, user in enumerate(platform.users):
+            for r_index, reference in enumerate(user.projects):
+                if reference not in projects:
+                    loc = ("platforms", p_index, "users", u_index, "projects", r_index)
+                    raise _fail(path, node, loc, f"no project with externalId {reference!r}")
         for c_index, connection in enumerate(platform.globalConnections):
             base = ("platforms", p_index, "globalConnections", c_index)
             for r_index, reference in enumerate(connection.projects):
@@ -200,7 +222,7 @@ def _fail(path: Path, node: yaml.Node | None, loc: tuple[Any, ...], message: str
 
 async def apply_seed(db: Database, secrets: SecretBox, document: SeedDocument) -> dict[str, int]:
     """Make what the seed describes and is missing. Workers starting at once take turns."""
-    made = {"platforms": 0, "projects": 0, "globalConnections": 0, "flows": 0}
+    made = {"platforms": 0, "projects": 0, "users": 0, "globalConnections": 0, "flows": 0}
     async with db.transaction() as lock_conn:
         # Held while the services below run their own transactions; transaction-scoped, so it can
         # never outlive this (behind a transaction-mode pooler, a session lock would).
@@ -240,6 +262,26 @@ async def _apply_platform(db: Database, secrets: SecretBox, seed: SeedPlatform, 
             )
         project_ids[project.externalId] = body["id"]
         made["projects"] += 1
+
+    users = UserService(db)
+    existing_users = await _user_external_ids(db, principal.platform_id)
+    for user in seed.users:
+        if user.externalId in existing_users:
+            continue
+        await users.create(
+            principal.platform_id,
+            NewUser(
+                email=user.email,
+                firstName=user.firstName,
+                lastName=user.lastName,
+                platformRole=user.platformRole,
+                externalId=user.externalId,
+                status=user.status,
+                personalProject=user.personalProject,
+                projects=[{"projectId": project_ids[ref], "projectRole": user.projectRole} for ref in user.projects],
+            ),
+        )
+        made["users"] += 1
 
     connections = GlobalConnectionService(db, secrets)
     existing_connections = await _connection_external_ids(db, principal.platform_id)
@@ -316,6 +358,14 @@ async def _project_ids(db: Database, platform_id: str) -> dict[str, str]:
             if external_id:
                 ids[external_id] = project_id
         return ids
+
+
+async def _user_external_ids(db: Database, platform_id: str) -> set[str]:
+    async with db.read() as conn:
+        rows = await conn.execute(
+            select(User.external_id).where(User.platform_id == platform_id, User.external_id.is_not(None))
+        )
+        return {row[0] for row in rows}
 
 
 async def _connection_external_ids(db: Database, platform_id: str) -> set[str]:

@@ -23,6 +23,8 @@ from app.kit.serialization import iso
 from app.platforms.repository import PlatformRepository
 from app.platforms.service import PlatformService
 from app.projects.provisioning import PlatformProvisioning
+from app.users.schemas import NewUser
+from app.users.service import UserService
 
 
 def platform_not_found(platform_id: str) -> EntityNotFound:
@@ -101,6 +103,12 @@ class AdminService:
     async def create_api_key(self, platform_id: str) -> dict[str, str]:
         key = await PlatformService(self.db).create_api_key(platform_id)
         return {"platformId": platform_id, "apiKey": key}
+
+    async def create_user(self, platform_id: str, user: NewUser) -> dict[str, Any]:
+        async with self.db.fast_read() as conn:
+            if await PlatformRepository(conn).get(platform_id) is None:
+                raise platform_not_found(platform_id)
+        return await UserService(self.db).create(platform_id, user)
 
     async def reset(self) -> dict[str, Any]:
         started = time.perf_counter()

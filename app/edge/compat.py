@@ -27,6 +27,7 @@ from pydantic import BaseModel, RootModel
 from app.kit.errors import (
     ActivepiecesError,
     EntityNotFound,
+    FolderNotFound,
     NoCredentials,
     NotAnApiKey,
     NotTheCallersPlatform,
@@ -260,6 +261,8 @@ def _not_found_for(path: str, errors: Sequence[Mapping[str, Any]]) -> Activepiec
         return ProjectNotFound(entity_id)
     if resource == "global-connections":
         return EntityNotFound("app_connection", entity_id, "App connection not found")
+    if resource == "folders":
+        return FolderNotFound(entity_id)
     if resource == "platforms":
         return PlatformNotFound(entity_id)
     return EntityNotFound("flow", entity_id, "Flow not found")

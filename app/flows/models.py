@@ -1,4 +1,4 @@
-"""Flows, their versions, and the folders that group them."""
+"""Flows and their versions (the folders that group them are app/folders/)."""
 
 from datetime import datetime
 from typing import Any
@@ -9,20 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.db import Base
 from app.platforms.models import TIMESTAMP
-
-
-class Folder(Base):
-    __tablename__ = "folder"
-
-    id: Mapped[str] = mapped_column(String(21), primary_key=True)
-    created: Mapped[datetime] = mapped_column(TIMESTAMP, server_default=func.now())
-    updated: Mapped[datetime] = mapped_column(TIMESTAMP, server_default=func.now())
-    project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
-    display_name: Mapped[str] = mapped_column(String)
-
-
-# Folder names are unique per project regardless of case: `folderName` finds or makes one atomically.
-Index("uq_folder_project_id_lower_display_name", Folder.project_id, func.lower(Folder.display_name), unique=True)
 
 
 class Flow(Base):

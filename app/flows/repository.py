@@ -1,4 +1,5 @@
-"""SQL for flows, versions and folders. A flow is read populated (with one version) in one query."""
+"""SQL for flows and versions (folders have their own, app/folders/). A flow is read populated (with
+one version) in one query."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.types import String
 
-from app.flows.models import Flow, FlowVersion, Folder
+from app.flows.models import Flow, FlowVersion
+from app.folders.repository import folder_for_name, folder_in_project
 from app.kit.db import (
     LIKE_ESCAPE,
     CompiledQuery,
@@ -40,7 +41,6 @@ from app.projects.models import Project, ProjectPlan
 
 flow_t = Flow.__table__
 version_t = FlowVersion.__table__
-folder_t = Folder.__table__
 project_t = Project.__table__
 plan_t = ProjectPlan.__table__
 user_t = User.__table__
@@ -149,7 +149,13 @@ async def fetch_project_in_platform(conn: asyncpg.Connection, platform_id: str, 
 
 @functools.cache
 def _flow_page(
-    published: bool, folder: str | None, by_status: bool, by_name: bool, by_external_id: bool, by_connection: bool
+    published: bool,
+    folder: str | None,
+    by_status: bool,
+    by_name: bool,
+    by_external_id: bool,
+    by_connection: bool,
+    by_folder_ids: bool = False,
 ) -> PageQuery:
     """The list query for one combination of filters (`folder`: None, "NULL" or "id"; values are
     bind parameters). As on the real server: each flow with its newest version, or with its
@@ -160,6 +166,8 @@ def _flow_page(
     )
     if folder is not None:
         query = query.where(_in_folder("NULL" if folder == "NULL" else bindparam("folder_id")))
+    if by_folder_ids:
+        query = query.where(flow_t.c.folder_id == any_(bindparam("folder_ids", type_=ARRAY(String))))
     if by_status:
         query = query.where(flow_t.c.status == any_(bindparam("statuses", type_=ARRAY(String))))
     if by_name:
@@ -184,14 +192,24 @@ async def fetch_flow_page(
     external_ids: list[str] | None,
     connection_external_ids: list[str] | None,
     version_state: str | None,
+    folder_ids: list[str] | None = None,
 ) -> Page:
+    """`folder_ids`: flows in any of these folders (None: no such filter)."""
     folder = None if folder_id is None else "NULL" if folder_id == "NULL" else "id"
     pages = _flow_page(
-        version_state == "LOCKED", folder, bool(statuses), bool(name), bool(external_ids), bool(connection_external_ids)
+        version_state == "LOCKED",
+        folder,
+        bool(statuses),
+        bool(name),
+        bool(external_ids),
+        bool(connection_external_ids),
+        folder_ids is not None,
     )
     values: dict[str, Any] = {"project_id": project_id}
     if folder == "id":
         values["folder_id"] = folder_id
+    if folder_ids is not None:
+        values["folder_ids"] = folder_ids
     if statuses:
         values["statuses"] = statuses
     if name:
@@ -275,28 +293,6 @@ DELETE_FLOW = CompiledQuery(delete(flow_t).where(flow_t.c.id == bindparam("flow_
 LATEST_VERSION = CompiledQuery(_newest_version(bindparam("flow_id")))
 VERSION = CompiledQuery(
     select(version_t).where(version_t.c.flow_id == bindparam("flow_id"), version_t.c.id == bindparam("version_id"))
-)
-FOLDER_IN_PROJECT = CompiledQuery(
-    select(folder_t.c.id)
-    .where(folder_t.c.id == bindparam("folder_id"), folder_t.c.project_id == bindparam("project_id"))
-    .with_for_update(read=True, key_share=True)
-)
-# An existing folder takes the name as now written, as the real server renames it.
-UPSERT_FOLDER = CompiledQuery(
-    pg_insert(folder_t)
-    .values(id=bindparam("folder_id"), project_id=bindparam("project_id"), display_name=bindparam("display_name"))
-    .on_conflict_do_update(
-        index_elements=[folder_t.c.project_id, func.lower(folder_t.c.display_name)],
-        set_={"display_name": bindparam("display_name"), "updated": func.now()},
-    )
-)
-FOLDER_BY_NAME = CompiledQuery(
-    select(folder_t.c.id)
-    .where(
-        folder_t.c.project_id == bindparam("project_id"),
-        func.lower(folder_t.c.display_name) == bindparam("lowered_name"),
-    )
-    .with_for_update(read=True, key_share=True)
 )
 
 
@@ -386,14 +382,11 @@ class FlowRepository:
     # --- folders
 
     async def folder_in_project(self, project_id: str, folder_id: str) -> bool:
-        found = await FOLDER_IN_PROJECT.fetchval(self.conn, folder_id=folder_id, project_id=project_id)
-        return found is not None
+        return await folder_in_project(self.conn, project_id, folder_id)
 
     async def folder_by_name(self, project_id: str, display_name: str, new_id: str) -> str:
         """The project's folder with this name (any case), made if missing; atomic under races."""
-        await UPSERT_FOLDER.execute(self.conn, folder_id=new_id, project_id=project_id, display_name=display_name)
-        found = await FOLDER_BY_NAME.fetchval(self.conn, project_id=project_id, lowered_name=display_name.lower())
-        return str(found)
+        return await folder_for_name(self.conn, project_id, display_name, new_id)
 
 
 def flow_counts(project_id: ColumnElement[str]) -> list[Any]:
@@ -406,6 +399,11 @@ def flow_counts(project_id: ColumnElement[str]) -> list[Any]:
         .scalar_subquery()
     )
     return [total.label("total_flows"), active.label("active_flows")]
+
+
+def flows_in_folder(folder_id: ColumnElement[str]) -> ColumnElement[int]:
+    """A folder's numberOfFlows, as a column of the one folder query."""
+    return select(func.count()).select_from(flow_t).where(flow_t.c.folder_id == folder_id).scalar_subquery()
 
 
 def flows_using_connection(platform_id: ColumnElement[str], external_id: ColumnElement[str]) -> Any:

@@ -45,6 +45,9 @@ async def list_flows(
     limit: int = Query(DEFAULT_PAGE_SIZE, ge=1),
     cursor: str | None = Query(None),
     folderId: str | None = Query(None),
+    folderIds: list[str] | None = Query(
+        None, max_length=MAX_QUERY_LIST_ITEMS, description="Flows in any of these folders (repeatable)"
+    ),
     status: list[FlowStatus] | None = Query(None, max_length=MAX_QUERY_LIST_ITEMS),
     name: str | None = Query(None),
     externalIds: list[str] | None = Query(None, max_length=MAX_QUERY_LIST_ITEMS),
@@ -62,6 +65,7 @@ async def list_flows(
         external_ids=externalIds,
         connection_external_ids=connectionExternalIds,
         version_state=versionState.value if versionState else None,
+        folder_ids=folderIds,
     )
     return ApJSONResponse(body)
 

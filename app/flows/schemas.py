@@ -21,6 +21,7 @@ from app.edge.limits import (
     nested_error,
 )
 from app.flows import migrations
+from app.folders.schemas import FolderName
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
@@ -55,7 +56,7 @@ class CreateFlowRequest(_Request):
     displayName: str
     projectId: str
     folderId: str | None = None
-    folderName: str | None = None
+    folderName: FolderName | None = None
     externalId: str | None = None
     metadata: FreeJson | None = None
     templateId: str | None = None

@@ -41,6 +41,7 @@ from app.kit.errors import (
     FlowNotFound,
     FlowOfAnotherPlatform,
     FlowOperationInvalid,
+    FolderNotFound,
     PieceNotFound,
     ProjectNotFound,
     ProjectOfAnotherPlatform,
@@ -108,7 +109,7 @@ async def _missing(flows: FlowRepository, flow_id: str, principal: Principal) ->
 
 
 def folder_not_found(folder_id: str) -> EntityNotFound:
-    return EntityNotFound("folder", folder_id, f"Folder {folder_id} is not found")
+    return FolderNotFound(folder_id)
 
 
 def version_not_found(flow_id: str, version_id: str) -> EntityNotFound:
@@ -184,6 +185,7 @@ class FlowService:
         external_ids: list[str] | None,
         connection_external_ids: list[str] | None,
         version_state: str | None,
+        folder_ids: list[str] | None = None,
     ) -> dict[str, Any]:
         position = decode_cursor(cursor)
         async with self.db.fast_read() as conn:
@@ -200,6 +202,7 @@ class FlowService:
                 external_ids=external_ids,
                 connection_external_ids=connection_external_ids,
                 version_state=version_state,
+                folder_ids=folder_ids,
             )
         return page.to_body(populated_flow_body)
 

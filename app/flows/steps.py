@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.kit.serialization import copy_json
+from app.pieces.validation import published_step_is_valid
 
 Step = dict[str, Any]
 
@@ -334,20 +335,33 @@ def _parses(step: Step) -> bool:
 def settings_are_valid(step: Step) -> bool:
     """What the real server decides for a step a client adds or updates, before the schema check:
     loops need `items`, code its `code` and `packageJson`, a router filled conditions; an EMPTY trigger
-    never is. A piece step is judged by the piece's own properties there; without the pieces'
-    metadata, here it needs `pieceName`, `pieceVersion`, `actionName`/`triggerName` and `input`."""
+    never is. A piece step needs `pieceName`, `pieceVersion`, `actionName`/`triggerName` and `input`;
+    when the piece version is one of the catalogue's, its input must also satisfy the step's
+    properties (required ones set, the connection when the piece has auth), as the real server judges
+    it; a step the piece does not have is not valid. Other pieces keep the first rule."""
     kind = step.get("type")
     settings = step.get("settings")
     if kind == "EMPTY" or not isinstance(settings, dict):
         return False
     if kind in ("PIECE", "PIECE_TRIGGER"):
         name_key = "actionName" if kind == "PIECE" else "triggerName"
-        return (
+        named = (
             _filled(settings.get("pieceName"))
             and _filled(settings.get("pieceVersion"))
             and _filled(settings.get(name_key))
             and settings.get("input") is not None
         )
+        if not named or not isinstance(settings.get("input"), dict):
+            return bool(named)
+        # A published piece: its step's properties decide (app/pieces/validation.py).
+        judged = published_step_is_valid(
+            settings["pieceName"],
+            settings["pieceVersion"],
+            "actions" if kind == "PIECE" else "triggers",
+            settings[name_key],
+            settings["input"],
+        )
+        return True if judged is None else judged
     if kind == "CODE":
         source = settings.get("sourceCode") or {}
         return isinstance(source, dict) and _filled(source.get("code")) and _filled(source.get("packageJson"))

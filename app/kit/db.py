@@ -360,6 +360,10 @@ def is_unavailable_error(exc: BaseException) -> bool:
         exc = getattr(orig, "__cause__", None) or orig or exc
     if isinstance(exc, asyncpg.InterfaceError | InterfaceError):
         return isinstance(exc, asyncpg.exceptions.ConnectionDoesNotExistError) or _GONE.search(str(exc)) is not None
+    if isinstance(exc, asyncpg.InternalClientError):
+        # A connection the server cut while a query was under way ("cannot switch to state 15",
+        # asyncpg's protocol state): broken, the next connection works.
+        return _BROKEN_PROTOCOL.search(str(exc)) is not None
     return isinstance(
         exc,
         (
@@ -377,6 +381,7 @@ def is_unavailable_error(exc: BaseException) -> bool:
 
 # asyncpg's words for a connection or pool that is gone ("connection is closed", "pool is closing").
 _GONE = re.compile(r"\b(connection|pool) (is|was) clos")
+_BROKEN_PROTOCOL = re.compile(r"cannot switch to state \d+")
 
 
 def is_bad_input_error(exc: BaseException) -> bool:

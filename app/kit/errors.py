@@ -153,6 +153,17 @@ class FlowOfAnotherPlatform(FlowNotFound, OfAnotherPlatform):
         self.caller_platform_id = caller_platform_id
 
 
+class FolderNotFound(EntityNotFound):
+    def __init__(self, folder_id: str) -> None:
+        super().__init__("folder", folder_id, f"Folder {folder_id} is not found")
+
+
+class FolderOfAnotherPlatform(FolderNotFound, OfAnotherPlatform):
+    def __init__(self, folder_id: str, caller_platform_id: str) -> None:
+        super().__init__(folder_id)
+        self.caller_platform_id = caller_platform_id
+
+
 class NotAnApiKey(AuthenticationFailed):
     """A bearer token without the API keys' `sk-` prefix. Documented: 401 AUTHENTICATION; the real
     server takes it for a user's access token and answers 401 INVALID_BEARER_TOKEN."""

@@ -1,6 +1,7 @@
-"""Cursor pagination (Activepieces' SeekPage): `{"data", "next", "previous"}`, newest first.
+"""Cursor pagination (Activepieces' SeekPage): `{"data", "next", "previous"}`, newest first unless
+a resource's list is oldest first (`PageQuery(..., oldest_first=True)`, as the real folder list).
 
-Keyset pagination on (created, id) descending: a cursor holds the position of the row it was
+Keyset pagination on (created, id): a cursor holds the position of the row it was
 made from, so a deep page costs the same as the first. Cursors are opaque base64url strings.
 """
 
@@ -79,36 +80,47 @@ BEYOND_CURSOR = "page_beyond_cursor"
 class PageQuery:
     """A list query (filtered; its values are bind parameters) compiled once into the statements of
     keyset pagination: the first page, and the page after or before a cursor. `created` is the sort
-    timestamp, a column the rows expose under its own name.
+    timestamp, a column the rows expose under its own name; the order is (created, id) descending,
+    or ascending with `oldest_first`.
 
     A cursor's page also answers, in the same statement, whether rows lie on the cursor's other
     side: the page before the cursor's row exists if some row is at or past the cursor (nothing lies
     between the cursor and the page's first row). One round trip per page, deep or not."""
 
-    def __init__(self, query: Select[Any], *, created: ColumnElement[datetime], id_: ColumnElement[str]) -> None:
+    def __init__(
+        self,
+        query: Select[Any],
+        *,
+        created: ColumnElement[datetime],
+        id_: ColumnElement[str],
+        oldest_first: bool = False,
+    ) -> None:
         key = tuple_(created, id_)
         at = tuple_(bindparam("at_created", type_=created.type), bindparam("at_id", type_=id_.type))
         limit = bindparam("page_limit", type_=Integer)
         newest_first = (created.desc(), id_.desc())
+        ascending = (created.asc(), id_.asc())
+        forward, backward = (ascending, newest_first) if oldest_first else (newest_first, ascending)
+        # Rows after the cursor in the page's order, and rows before it.
+        past, behind = (key > at, key < at) if oldest_first else (key < at, key > at)
+        at_or_behind, at_or_past = (key <= at, key >= at) if oldest_first else (key >= at, key <= at)
         self.sort_key = created.key
 
         def beyond(condition: ColumnElement[bool]) -> Any:
             # correlate(None): the same tables as the page's, but its own rows.
             return exists(query.where(condition).correlate(None)).label(BEYOND_CURSOR)
 
-        self.first = CompiledQuery(query.order_by(*newest_first).limit(limit))
-        self.after = CompiledQuery(
-            query.add_columns(beyond(key >= at)).where(key < at).order_by(*newest_first).limit(limit)
-        )
+        self.first = CompiledQuery(query.order_by(*forward).limit(limit))
+        self.after = CompiledQuery(query.add_columns(beyond(at_or_behind)).where(past).order_by(*forward).limit(limit))
         self.before = CompiledQuery(
-            query.add_columns(beyond(key <= at)).where(key > at).order_by(created.asc(), id_.asc()).limit(limit)
+            query.add_columns(beyond(at_or_past)).where(behind).order_by(*backward).limit(limit)
         )
 
 
 async def fetch_page(
     conn: asyncpg.Connection, pages: PageQuery, values: dict[str, Any], *, limit: int, cursor: Cursor | None
 ) -> Page:
-    """One page of `pages`' query, newest first, with the cursors of the pages around it."""
+    """One page of `pages`' query, in its order, with the cursors of the pages around it."""
     name = pages.sort_key
     if cursor is None:
         rows = await pages.first.fetch(conn, page_limit=limit + 1, **values)

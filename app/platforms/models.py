@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, func
+from sqlalchemy import DateTime, ForeignKey, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.db import Base
@@ -25,6 +25,19 @@ class Platform(Base):
 
 class User(Base):
     __tablename__ = "user"
+    __table_args__ = (
+        # Email (any case) and externalId each name one user of a platform; the database enforces it.
+        Index("uq_user_platform_id_email", "platform_id", text("lower(email)"), unique=True),
+        Index(
+            "uq_user_platform_id_external_id",
+            "platform_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+        # Keyset pagination of a platform's users, newest first.
+        Index("ix_user_platform_id_created_id", "platform_id", "created", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(21), primary_key=True)
     created: Mapped[datetime] = mapped_column(TIMESTAMP, server_default=func.now())

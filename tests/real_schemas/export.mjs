@@ -12,6 +12,10 @@ import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
 const shared = require('@activepieces/shared')
+// The piece metadata shapes (PieceMetadataModel, ...) live in the framework package, pinned beside shared.
+const FRAMEWORK = '@activepieces/pieces-framework'
+const framework = require(FRAMEWORK)
+const frameworkVersion = JSON.parse(readFileSync(require.resolve(`${FRAMEWORK}/package.json`), 'utf8')).version
 const { z } = require('zod')
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -45,6 +49,13 @@ const schemas = {
     GetFlowQueryParamsRequest: [shared.GetFlowQueryParamsRequest, 'query of GET /v1/flows/:id'],
     SharedTemplate: [shared.SharedTemplate, 'response of GET /v1/flows/:id/template'],
     SeekPageFlowVersionMetadata: [shared.SeekPage(shared.FlowVersionMetadata), 'response of GET /v1/flows/:id/versions (flow-version.controller.ts)'],
+    // Folders (folder.module.ts). FolderDto is a type in the package (Folder & {numberOfFlows, numberOfTables}): built here from Folder.
+    Folder: [shared.Folder, 'the folder part of FolderDto'],
+    FolderDto: [shared.Folder.extend({ numberOfFlows: z.number(), numberOfTables: z.number() }), 'response of POST /v1/folders, GET/POST /v1/folders/:id'],
+    SeekPageFolderDto: [shared.SeekPage(shared.Folder.extend({ numberOfFlows: z.number(), numberOfTables: z.number() })), 'response of GET /v1/folders'],
+    CreateFolderRequest: [shared.CreateFolderRequest, 'body of POST /v1/folders'],
+    UpdateFolderRequest: [shared.UpdateFolderRequest, 'body of POST /v1/folders/:id'],
+    ListFolderRequest: [shared.ListFolderRequest, 'query of GET /v1/folders'],
     // Global connections (global-connection-module.ts)
     UpsertGlobalConnectionRequestBody: [shared.UpsertGlobalConnectionRequestBody, 'body of POST /v1/global-connections'],
     UpdateGlobalConnectionValueRequestBody: [shared.UpdateGlobalConnectionValueRequestBody, 'body of POST /v1/global-connections/:id'],
@@ -55,6 +66,21 @@ const schemas = {
     PlatformWithoutSensitiveData: [shared.PlatformWithoutSensitiveData, 'response of GET /v1/platforms/:id'],
     // Flags (flag.module.ts: a map of ApFlagId to its value; the values have no schema of their own)
     Flags: [z.partialRecord(z.enum(shared.ApFlagId), z.unknown()), 'response of GET /v1/flags'],
+    // Platform users (platform-user-controller.ts)
+    UserWithMetaInformation: [shared.UserWithMetaInformation, 'response of POST /v1/users/:id'],
+    SeekPageUserWithMetaInformation: [shared.SeekPage(shared.UserWithMetaInformation), 'response of GET /v1/users'],
+    UpdateUserRequestBody: [shared.UpdateUserRequestBody, 'body of POST /v1/users/:id'],
+    ListUsersRequestBody: [shared.ListUsersRequestBody, 'query of GET /v1/users'],
+    // Pieces (piece-metadata-controller.ts, ee/pieces/platform-piece-module.ts, pieces/tags/tags-module.ts)
+    PieceMetadataModel: [framework.PieceMetadataModel, 'response of GET /v1/pieces/:name and /v1/pieces/:scope/:name', FRAMEWORK],
+    PieceMetadataModelSummaryList: [z.array(framework.PieceMetadataModelSummary), 'response of GET /v1/pieces', FRAMEWORK],
+    PiecePackageInformationList: [z.array(framework.PiecePackageInformation), 'response of GET /v1/pieces/registry', FRAMEWORK],
+    ListPiecesRequestQuery: [shared.ListPiecesRequestQuery, 'query of GET /v1/pieces'],
+    GetPieceRequestQuery: [shared.GetPieceRequestQuery, 'query of GET /v1/pieces/:name'],
+    RegistryPiecesRequestQuery: [shared.RegistryPiecesRequestQuery, 'query of GET /v1/pieces/registry'],
+    AddPieceRequestBody: [shared.AddPieceRequestBody, 'body of POST /v1/pieces'],
+    SetPieceTagsRequest: [shared.SetPieceTagsRequest, 'body of POST /v1/tags/pieces'],
+    PieceCategoryList: [z.array(z.enum(shared.PieceCategory)), 'response of GET /v1/pieces/categories'],
     // Errors (every route)
     ErrorCode: [z.enum(shared.ErrorCode), 'the code of every error body'],
 }
@@ -74,15 +100,17 @@ const out = join(here, 'schemas')
 rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 const manifest = { package: PACKAGE, version, zod: zodVersion, options, LATEST_FLOW_SCHEMA_VERSION: shared.LATEST_FLOW_SCHEMA_VERSION, schemas: {} }
-for (const [name, [schema, usedFor]] of Object.entries(schemas)) {
+const versions = { [PACKAGE]: version, [FRAMEWORK]: frameworkVersion }
+manifest.packages = versions
+for (const [name, [schema, usedFor, from = PACKAGE]] of Object.entries(schemas)) {
     if (schema === undefined) {
-        throw new Error(`${PACKAGE}@${version} no longer exports the schema for ${name}`)
+        throw new Error(`${from}@${versions[from]} no longer exports the schema for ${name}`)
     }
     const json = z.toJSONSchema(schema, options)
     const file = `${name}.json`
-    const document = { $id: `https://openpieces.local/real-schemas/${file}`, 'x-source': `${PACKAGE}@${version}`, 'x-used-for': usedFor, ...json }
+    const document = { $id: `https://openpieces.local/real-schemas/${file}`, 'x-source': `${from}@${versions[from]}`, 'x-used-for': usedFor, ...json }
     writeFileSync(join(out, file), JSON.stringify(document, null, 2) + '\n')
-    manifest.schemas[name] = { file: `schemas/${file}`, usedFor }
+    manifest.schemas[name] = { file: `schemas/${file}`, usedFor, source: `${from}@${versions[from]}` }
 }
 writeFileSync(join(here, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
-console.log(`exported ${Object.keys(schemas).length} schemas from ${PACKAGE}@${version} (zod ${zodVersion})`)
+console.log(`exported ${Object.keys(schemas).length} schemas from ${PACKAGE}@${version} and ${FRAMEWORK}@${frameworkVersion} (zod ${zodVersion})`)

@@ -99,3 +99,13 @@ async def list_global_connections(tenant: Tenant) -> list[dict[str, Any]]:
     response = await tenant.client.get("/api/v1/global-connections", params={"limit": 100})
     assert response.status_code == 200, response.text
     return list(response.json()["data"])
+
+
+async def add_user(db: Any, tenant: Tenant, email: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A user of the tenant's platform, as the admin API makes one (the upstream tests' mockBasicUser)."""
+    from app.kit.ids import new_id
+    from app.users.schemas import NewUser
+    from app.users.service import UserService
+
+    new_user = NewUser.model_validate({"email": email or f"user-{new_id().lower()}@example.com", **fields})
+    return await UserService(db).create(tenant.platform_id, new_user)
