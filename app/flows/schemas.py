@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Union
@@ -22,6 +21,7 @@ from app.edge.limits import (
 )
 from app.flows import migrations
 from app.folders.schemas import FolderName
+from app.kit.serialization import copy_json
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
@@ -303,7 +303,9 @@ def _validated_tree(value: Any, root: type[_Step]) -> dict[str, Any]:
         # The tree is named, not the path inside it: keys in settings are the client's data.
         raise nested_error((), problem.message) from None
     out: dict[str, Any] = {}
-    pending: list[tuple[Any, type[_Step], tuple[str | int, ...], Any, str | int]] = [(value, root, (), out, "root")]
+    # A step's path is a link to its parent's ((parent's link, keys...), None at the root), spelled
+    # out only for an error: a step costs the same however deep it sits.
+    pending: list[tuple[Any, type[_Step], Any, Any, str | int]] = [(value, root, None, out, "root")]
     count = 0
     while pending:
         raw, model, path, holder, slot = pending.pop()
@@ -314,7 +316,7 @@ def _validated_tree(value: Any, root: type[_Step]) -> dict[str, Any]:
             node = model.model_validate(raw)
         except ValidationError as exc:
             inner = exc.errors()[0]
-            context = {"path": "/".join(map(str, path)), "inner": inner, "message": inner["msg"]}
+            context = {"path": "/".join(map(str, _spelled(path))), "inner": inner, "message": inner["msg"]}
             raise PydanticCustomError("nested_invalid", "{message}", context) from None
         step: dict[str, Any] = {}
         for key, given in raw.items():
@@ -323,16 +325,24 @@ def _validated_tree(value: Any, root: type[_Step]) -> dict[str, Any]:
             # Declared fields as validated; extra keys the client keeps on its steps as sent.
             step[key] = getattr(node, key) if key in model.model_fields else given
         if raw.get("nextAction") is not None:
-            pending.append((raw["nextAction"], _ActionNode, (*path, "nextAction"), step, "nextAction"))
+            pending.append((raw["nextAction"], _ActionNode, (path, "nextAction"), step, "nextAction"))
         if issubclass(model, _ActionNode) and raw.get("firstLoopAction") is not None:
-            pending.append((raw["firstLoopAction"], _ActionNode, (*path, "firstLoopAction"), step, "firstLoopAction"))
+            pending.append((raw["firstLoopAction"], _ActionNode, (path, "firstLoopAction"), step, "firstLoopAction"))
         if issubclass(model, _ActionNode) and raw.get("children") is not None:
             step["children"] = [None] * len(raw["children"])
             for index, child in enumerate(raw["children"]):
                 if child is not None:
-                    pending.append((child, _ActionNode, (*path, "children", index), step["children"], index))
+                    pending.append((child, _ActionNode, (path, "children", index), step["children"], index))
         holder[slot] = step
     return out["root"]
+
+
+def _spelled(link: Any) -> list[str | int]:
+    segments: list[list[str | int]] = []
+    while link is not None:
+        link, *keys = link
+        segments.append(keys)
+    return [key for keys in reversed(segments) for key in keys]
 
 
 ClientActionTree = Annotated[
@@ -467,7 +477,7 @@ class ImportFlowRequest(_Request):
         """A flow of an older schema version is migrated before it is validated, as on the real server."""
         if not isinstance(data, dict):
             return data
-        parts = copy.deepcopy({key: data.get(key) for key in ("trigger", "schemaVersion", "notes")})
+        parts = copy_json({key: data.get(key) for key in ("trigger", "schemaVersion", "notes")})
         return {**data, **migrations.migrate(parts)}
 
 
