@@ -1,8 +1,9 @@
 """The heaviest flow operations at the limits, against a real `openpieces serve`: each answers within
 OPERATION_SECONDS, and the worker keeps answering liveness meanwhile (a probe would otherwise kill it).
 
-Measured on a loaded 2-core machine (one worker): every operation below answered in 0.1-0.5 s and
-liveness in at most ~40 ms while they ran. The bounds leave room for a busy CI machine."""
+Measured on a loaded 2-core machine (one worker; docs/performance.md, "Long flows"): every operation
+here answered in 20-190 ms and liveness in at most 42 ms while they ran (before: up to 1.4-8 s, and
+liveness as long). The bounds (2 s, 250 ms) leave room for a busy CI machine."""
 
 from __future__ import annotations
 
