@@ -18,6 +18,7 @@ from app import __version__
 from app.admin.router import router as admin_router
 from app.admin.seed import apply_seed, load_seed_file
 from app.admin.traffic import FaultInjector, RequestLog, Traffic
+from app.app_connections.router import router as app_connections_router
 from app.edge import metrics
 from app.edge.auth import ApiKeyAuthenticator
 from app.edge.compat import CompatPolicy
@@ -54,7 +55,7 @@ from app.services import project_service
 
 log = logging.getLogger("openpieces")
 
-API_ROUTERS = [projects_router, flows_router, global_connections_router]
+API_ROUTERS = [projects_router, flows_router, global_connections_router, app_connections_router]
 PREFIXES = ("/v1", "/api/v1")
 POOL_GAUGES_EVERY_SECONDS = 1.0
 

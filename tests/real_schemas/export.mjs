@@ -51,6 +51,13 @@ const schemas = {
     ListGlobalConnectionsRequestQuery: [shared.ListGlobalConnectionsRequestQuery, 'query of GET /v1/global-connections'],
     AppConnectionWithoutSensitiveData: [shared.AppConnectionWithoutSensitiveData, 'response of POST /v1/global-connections(/:id)'],
     SeekPageAppConnectionWithoutSensitiveData: [shared.SeekPage(shared.AppConnectionWithoutSensitiveData), 'response of GET /v1/global-connections'],
+    // Project connections (app-connection.controller.ts)
+    UpsertAppConnectionRequestBody: [shared.UpsertAppConnectionRequestBody, 'body of POST /v1/app-connections'],
+    UpdateConnectionValueRequestBody: [shared.UpdateConnectionValueRequestBody, 'body of POST /v1/app-connections/:id'],
+    ListAppConnectionsRequestQuery: [shared.ListAppConnectionsRequestQuery, 'query of GET /v1/app-connections'],
+    ListAppConnectionOwnersRequestQuery: [shared.ListAppConnectionOwnersRequestQuery, 'query of GET /v1/app-connections/owners'],
+    ReplaceAppConnectionsRequestBody: [shared.ReplaceAppConnectionsRequestBody, 'body of POST /v1/app-connections/replace'],
+    SeekPageAppConnectionOwners: [shared.SeekPage(shared.AppConnectionOwners), 'response of GET /v1/app-connections/owners'],
     // Errors (every route)
     ErrorCode: [z.enum(shared.ErrorCode), 'the code of every error body'],
 }
