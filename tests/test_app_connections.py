@@ -454,3 +454,11 @@ async def test_replace_refusals(tenant: Tenant) -> None:
     assert blocked.status_code == 400
     assert blocked.json()["params"]["message"].startswith("Cannot delete the old connection")
     assert len(await listed(tenant, project_id)) == 3
+
+
+async def test_setting_a_projects_global_connections_keeps_its_own(tenant: Tenant) -> None:
+    project_id = await personal_project_id(tenant)
+    mine = await upsert(tenant, project_id)
+    response = await tenant.client.post(f"/v1/projects/{project_id}", json={"globalConnectionExternalIds": []})
+    assert response.status_code == 200
+    assert [c["id"] for c in await listed(tenant, project_id)] == [mine["id"]]
