@@ -18,6 +18,7 @@ from app import __version__
 from app.admin.router import router as admin_router
 from app.admin.seed import apply_seed, load_seed_file
 from app.admin.traffic import FaultInjector, RequestLog, Traffic
+from app.app_connections.router import router as app_connections_router
 from app.edge import metrics
 from app.edge.auth import ApiKeyAuthenticator
 from app.edge.compat import CompatPolicy
@@ -63,6 +64,7 @@ API_ROUTERS = [
     projects_router,
     flows_router,
     folders_router,
+    app_connections_router,
     global_connections_router,
     flags_router,
     platforms_router,

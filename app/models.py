@@ -3,6 +3,7 @@ API's own tables (`app/admin/models.py`) sit above the domains: it and the migra
 
 
 def import_all_models() -> None:
+    import app.app_connections.models
     import app.flows.models
     import app.folders.models
     import app.global_connections.models

@@ -80,6 +80,17 @@ ROUTES: list[tuple[str, re.Pattern[str], str | None, dict[int, str | None]]] = [
         ("GET", f"pieces/{ID}/{ID}", None, {200: "PieceMetadataModel"}),
         ("GET", f"pieces/{ID}", None, {200: "PieceMetadataModel"}),
         ("POST", "tags/pieces", "SetPieceTagsRequest", {201: "empty"}),
+        ("GET", "app-connections", None, {200: "SeekPageAppConnectionWithoutSensitiveData"}),
+        ("POST", "app-connections", "UpsertAppConnectionRequestBody", {201: "AppConnectionWithoutSensitiveData"}),
+        ("GET", "app-connections/owners", None, {200: "SeekPageAppConnectionOwners"}),
+        ("POST", "app-connections/replace", "ReplaceAppConnectionsRequestBody", {204: None}),
+        (
+            "POST",
+            f"app-connections/{ID}",
+            "UpdateConnectionValueRequestBody",
+            {200: "AppConnectionWithoutSensitiveData"},
+        ),
+        ("DELETE", f"app-connections/{ID}", None, {204: None}),
     ]
 ]
 # Routes of this server that are no part of the real API: nothing to compare with.

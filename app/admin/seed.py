@@ -372,7 +372,11 @@ async def _connection_external_ids(db: Database, platform_id: str) -> set[str]:
     from app.global_connections.models import AppConnection
 
     async with db.read() as conn:
-        rows = await conn.execute(select(AppConnection.external_id).where(AppConnection.platform_id == platform_id))
+        rows = await conn.execute(
+            select(AppConnection.external_id).where(
+                AppConnection.platform_id == platform_id, AppConnection.scope == "PLATFORM"
+            )
+        )
         return {row[0] for row in rows}
 
 

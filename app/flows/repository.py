@@ -16,6 +16,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    or_,
     select,
     true,
     type_coerce,
@@ -296,6 +297,42 @@ VERSION = CompiledQuery(
 )
 
 
+def _flows_using(project_id: Any, external_id: Any) -> Select[Any]:
+    """The project's flows whose newest version references the connection `external_id`."""
+    latest_ids = _newest_version(flow_t.c.id, version_t.c.connection_ids).scalar_subquery()
+    return (
+        select(flow_t.c.id)
+        .where(
+            flow_t.c.project_id == project_id,
+            type_coerce(latest_ids, ARRAY(String)).overlap(array([external_id], type_=String)),
+        )
+        .order_by(flow_t.c.updated.desc(), flow_t.c.id.desc())
+    )
+
+
+FLOWS_USING_CONNECTION = CompiledQuery(_flows_using(bindparam("project_id"), bindparam("external_id", type_=String)))
+# Published versions of the project's flows that reference the connection; `latest_drops`: only those
+# whose flow's newest version no longer does (a replace cannot reach them without losing the draft).
+_published = version_t.alias("published")
+_PUBLISHED_USING = (
+    select(func.count())
+    .select_from(_published.join(flow_t, flow_t.c.published_version_id == _published.c.id))
+    .where(
+        flow_t.c.project_id == bindparam("project_id"),
+        _published.c.connection_ids.overlap(array([bindparam("external_id", type_=String)], type_=String)),
+    )
+)
+PUBLISHED_USING_CONNECTION = CompiledQuery(_PUBLISHED_USING)
+PUBLISHED_USING_CONNECTION_OUT_OF_REACH = CompiledQuery(
+    _PUBLISHED_USING.where(
+        ~type_coerce(_newest_version(flow_t.c.id, version_t.c.connection_ids).scalar_subquery(), ARRAY(String)).overlap(
+            array([bindparam("external_id", type_=String)], type_=String)
+        )
+    )
+)
+LATEST_LOCKED_VERSION = CompiledQuery(_newest_version(bindparam("flow_id")).where(version_t.c.state == "LOCKED"))
+
+
 class FlowRepository:
     """Runs on a raw asyncpg connection (in a transaction for writes); every statement is compiled once."""
 
@@ -379,6 +416,19 @@ class FlowRepository:
     async def update_version(self, version_id: str, values: dict[str, Any]) -> None:
         await update_row(self.conn, version_t, version_id, values, touch="clock_timestamp")
 
+    # --- connections
+
+    async def flows_using_connection(self, project_id: str, external_id: str) -> list[str]:
+        rows = await FLOWS_USING_CONNECTION.fetch(self.conn, project_id=project_id, external_id=external_id)
+        return [row[0] for row in rows]
+
+    async def published_using_connection(self, project_id: str, external_id: str, *, out_of_reach: bool) -> int:
+        query = PUBLISHED_USING_CONNECTION_OUT_OF_REACH if out_of_reach else PUBLISHED_USING_CONNECTION
+        return int(await query.fetchval(self.conn, project_id=project_id, external_id=external_id))
+
+    async def latest_locked_version(self, flow_id: str) -> asyncpg.Record | None:
+        return await LATEST_LOCKED_VERSION.fetchrow(self.conn, flow_id=flow_id)
+
     # --- folders
 
     async def folder_in_project(self, project_id: str, folder_id: str) -> bool:
@@ -406,8 +456,11 @@ def flows_in_folder(folder_id: ColumnElement[str]) -> ColumnElement[int]:
     return select(func.count()).select_from(flow_t).where(flow_t.c.folder_id == folder_id).scalar_subquery()
 
 
-def flows_using_connection(platform_id: ColumnElement[str], external_id: ColumnElement[str]) -> Any:
-    """Ids of the platform's flows whose latest version references the connection. Starts from the
+def flows_using_connection(
+    platform_id: ColumnElement[str], external_id: ColumnElement[str], project_id: ColumnElement[str | None]
+) -> Any:
+    """Ids of the flows whose latest version references the connection: the platform's flows for a
+    global connection (`project_id` NULL), its project's flows for a project one. Starts from the
     GIN index on `connection_ids` (only versions that mention the connection), then keeps those
     that are their flow's newest: the cost follows the connection's use, not the platform's size."""
     using = version_t.alias("using")
@@ -421,6 +474,7 @@ def flows_using_connection(platform_id: ColumnElement[str], external_id: ColumnE
             using.c.connection_ids.contains(array([external_id], type_=String)),
             using.c.id == newest_id,
             project_t.c.platform_id == platform_id,
+            or_(project_id.is_(None), flow_t.c.project_id == project_id),
         )
         .scalar_subquery()
     )

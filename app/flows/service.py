@@ -29,6 +29,7 @@ from app.flows.repository import (
 from app.flows.schemas import (
     CreateFlowRequest,
     ImportFlowRequest,
+    LockAndPublishRequest,
     populated_flow_body,
     step_json,
     version_metadata_body,
@@ -93,7 +94,7 @@ def flow_not_found(flow_id: str) -> EntityNotFound:
     return FlowNotFound(flow_id)
 
 
-async def _missing_project(flows: FlowRepository, project_id: str, principal: Principal) -> ProjectNotFound:
+async def missing_project(flows: FlowRepository, project_id: str, principal: Principal) -> ProjectNotFound:
     """A project the caller named (in the query or the body) that its platform does not have."""
     if await flows.project_exists_on_any_platform(project_id):
         return ProjectOfAnotherPlatform(project_id, principal.platform_id)
@@ -190,7 +191,7 @@ class FlowService:
         position = decode_cursor(cursor)
         async with self.db.fast_read() as conn:
             if not await fetch_project_in_platform(conn, principal.platform_id, project_id):
-                raise await _missing_project(FlowRepository(conn), project_id, principal)
+                raise await missing_project(FlowRepository(conn), project_id, principal)
             page = await fetch_flow_page(
                 conn,
                 project_id,
@@ -210,7 +211,7 @@ class FlowService:
         async with self.db.fast_read() as conn:
             flows = FlowRepository(conn)
             if not await flows.project_in_platform(principal.platform_id, project_id, lock=False):
-                raise await _missing_project(flows, project_id, principal)
+                raise await missing_project(flows, project_id, principal)
             return await flows.count(project_id, folder_id)
 
     # --- writes
@@ -220,7 +221,7 @@ class FlowService:
         async with self.db.fast_transaction() as conn:
             flows = FlowRepository(conn)
             if not await flows.project_in_platform(principal.platform_id, request.projectId, lock=True):
-                raise await _missing_project(flows, request.projectId, principal)
+                raise await missing_project(flows, request.projectId, principal)
             folder_id = await self._resolve_folder(flows, request.projectId, request.folderId, request.folderName)
             try:
                 await flows.insert_flow(
@@ -264,6 +265,54 @@ class FlowService:
             row = await flows.get_populated(principal.platform_id, flow_id)
         assert row is not None
         return populated_flow_body(row)
+
+    async def repoint_connection(
+        self,
+        conn: Any,
+        principal: Principal,
+        project_id: str,
+        old_external_id: str,
+        new_external_id: str,
+        *,
+        apply_to_published: bool,
+    ) -> list[str]:
+        """Move the project's flows that use a connection to another, in the caller's transaction, as
+        the real replace does: with `apply_to_published` the published version is rewritten and
+        republished first; then the draft (a new one over a published version) is rewritten.
+        Returns the flows that still use the old connection afterwards."""
+        flows = FlowRepository(conn)
+        for flow_id in await flows.flows_using_connection(project_id, old_external_id):
+            flow = await flows.lock(principal.platform_id, flow_id)
+            if flow is None:  # deleted meanwhile
+                continue
+            if apply_to_published and flow["published_version_id"] is not None:
+                published = await flows.latest_locked_version(flow_id)
+                if published is not None:
+                    await self._import(flows, principal, flow, published, old_external_id, new_external_id)
+                    await self._apply_to_flow(flows, principal, flow, "LOCK_AND_PUBLISH", LockAndPublishRequest())
+                    flow = await flows.lock(principal.platform_id, flow_id)
+            latest = await self._latest(flows, flow_id)
+            if old_external_id in latest["connection_ids"]:
+                await self._import(flows, principal, flow, latest, old_external_id, new_external_id)
+        return await flows.flows_using_connection(project_id, old_external_id)
+
+    async def published_using_connection(
+        self, conn: Any, project_id: str, external_id: str, *, out_of_reach: bool
+    ) -> int:
+        return await FlowRepository(conn).published_using_connection(project_id, external_id, out_of_reach=out_of_reach)
+
+    async def _import(
+        self, flows: FlowRepository, principal: Principal, flow: Any, version: Any, old: str, new: str
+    ) -> None:
+        request = ImportFlowRequest.model_validate(
+            {
+                "displayName": version["display_name"],
+                "trigger": steps.replace_connection(version["trigger"], old, new),
+                "schemaVersion": version["schema_version"],
+                "notes": version["notes"],
+            }
+        )
+        await self._apply_to_draft(flows, principal, flow, "IMPORT_FLOW", request)
 
     # --- flow-level operations
 

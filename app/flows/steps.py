@@ -145,6 +145,19 @@ def connection_external_ids(trigger: Step) -> list[str]:
     return list(found)
 
 
+def replace_connection(trigger: Step, old_external_id: str, new_external_id: str) -> Step:
+    """A copy of the tree whose steps use `new_external_id` where their `input.auth` named
+    `{{connections['<old_external_id>']}}` (as the real server's connection replace rewrites it)."""
+    tree = copy.deepcopy(trigger)
+    old = re.compile(r"connections\['" + re.escape(old_external_id) + r"'\]")
+    for step in iter_steps(tree):
+        settings_input = (step.get("settings") or {}).get("input")
+        auth = settings_input.get("auth") if isinstance(settings_input, dict) else None
+        if isinstance(auth, str) and old_external_id in auth:
+            settings_input["auth"] = old.sub(lambda _: f"connections['{new_external_id}']", auth)
+    return tree
+
+
 def exact_piece_version(step: Step) -> None:
     """A piece step stores the exact version a range names (`~0.1.5` becomes `0.1.5`), as the real
     step logic does (flowPieceUtil.getExactVersion)."""

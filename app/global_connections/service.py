@@ -7,6 +7,12 @@ from typing import Any
 
 import asyncpg
 
+from app.app_connections.service import (
+    DEFAULT_PIECE_VERSION,
+    assert_projects_in_platform,
+    not_found,
+    secret_context,
+)
 from app.edge.auth import Principal
 from app.global_connections.repository import (
     GlobalConnectionRepository,
@@ -20,29 +26,11 @@ from app.global_connections.schemas import (
 )
 from app.kit.crypto import SecretBox
 from app.kit.db import Database
-from app.kit.errors import AuthenticationFailed, EntityNotFound, ProjectNotFound
+from app.kit.errors import AuthenticationFailed, ProjectNotFound
 from app.kit.ids import new_id
 from app.kit.pagination import decode_cursor
 
-DEFAULT_PIECE_VERSION = "latest"
-
-
-def not_found(connection_id: str) -> EntityNotFound:
-    return EntityNotFound("app_connection", connection_id, "App connection not found")
-
-
-def secret_context(platform_id: str, external_id: str) -> str:
-    """What a sealed value is bound to: it only opens for this platform's connection of this
-    externalId (the upsert key), so it cannot be replayed onto another row."""
-    return f"{platform_id}/{external_id}"
-
-
-async def assert_projects_in_platform(
-    connections: GlobalConnectionRepository, platform_id: str, project_ids: list[str]
-) -> None:
-    missing = await connections.projects_outside_platform(platform_id, project_ids)
-    if missing:
-        raise ProjectNotFound(missing[0])
+PLATFORM = "PLATFORM"
 
 
 class GlobalConnectionService:
@@ -68,7 +56,7 @@ class GlobalConnectionService:
                         "piece_name": request.pieceName,
                         "piece_version": request.pieceVersion or DEFAULT_PIECE_VERSION,
                         "type": request.type,
-                        "scope": "PLATFORM",
+                        "scope": PLATFORM,
                         "status": "ACTIVE",
                         "owner_id": principal.owner_id,
                         "metadata": request.metadata,
@@ -93,7 +81,7 @@ class GlobalConnectionService:
         try:
             async with self.db.fast_transaction() as conn:
                 connections = GlobalConnectionRepository(conn)
-                if not await connections.lock(principal.platform_id, connection_id):
+                if not await connections.lock(principal.platform_id, connection_id, PLATFORM):
                     raise not_found(connection_id)
                 values: dict[str, Any] = {}
                 if request.displayName is not None:
@@ -114,7 +102,7 @@ class GlobalConnectionService:
 
     async def delete(self, principal: Principal, connection_id: str) -> None:
         async with self.db.fast_transaction() as conn:
-            if not await GlobalConnectionRepository(conn).delete(principal.platform_id, connection_id):
+            if not await GlobalConnectionRepository(conn).delete(principal.platform_id, connection_id, PLATFORM):
                 raise not_found(connection_id)
 
     async def list(

@@ -81,6 +81,13 @@ const schemas = {
     AddPieceRequestBody: [shared.AddPieceRequestBody, 'body of POST /v1/pieces'],
     SetPieceTagsRequest: [shared.SetPieceTagsRequest, 'body of POST /v1/tags/pieces'],
     PieceCategoryList: [z.array(z.enum(shared.PieceCategory)), 'response of GET /v1/pieces/categories'],
+    // Project connections (app-connection.controller.ts)
+    UpsertAppConnectionRequestBody: [shared.UpsertAppConnectionRequestBody, 'body of POST /v1/app-connections'],
+    UpdateConnectionValueRequestBody: [shared.UpdateConnectionValueRequestBody, 'body of POST /v1/app-connections/:id'],
+    ListAppConnectionsRequestQuery: [shared.ListAppConnectionsRequestQuery, 'query of GET /v1/app-connections'],
+    ListAppConnectionOwnersRequestQuery: [shared.ListAppConnectionOwnersRequestQuery, 'query of GET /v1/app-connections/owners'],
+    ReplaceAppConnectionsRequestBody: [shared.ReplaceAppConnectionsRequestBody, 'body of POST /v1/app-connections/replace'],
+    SeekPageAppConnectionOwners: [shared.SeekPage(shared.AppConnectionOwners), 'response of GET /v1/app-connections/owners'],
     // Errors (every route)
     ErrorCode: [z.enum(shared.ErrorCode), 'the code of every error body'],
 }

@@ -1,7 +1,7 @@
 """a platform's own pieces and piece tags
 
-Revision ID: 0012
-Revises: 0010
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02 17:20:00.000000
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0012"
-down_revision: str | None = "0010"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
