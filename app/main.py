@@ -47,6 +47,7 @@ from app.kit.db import (
     run_migrations_async,
 )
 from app.kit.errors import ServiceUnavailable
+from app.members.router import members_router, roles_router
 from app.platforms.service import PlatformService
 from app.projects.provisioning import PlatformProvisioning
 from app.projects.router import router as projects_router
@@ -54,7 +55,7 @@ from app.services import project_service
 
 log = logging.getLogger("openpieces")
 
-API_ROUTERS = [projects_router, flows_router, global_connections_router]
+API_ROUTERS = [projects_router, flows_router, global_connections_router, roles_router, members_router]
 PREFIXES = ("/v1", "/api/v1")
 POOL_GAUGES_EVERY_SECONDS = 1.0
 

@@ -78,30 +78,40 @@ BEYOND_CURSOR = "page_beyond_cursor"
 
 class PageQuery:
     """A list query (filtered; its values are bind parameters) compiled once into the statements of
-    keyset pagination: the first page, and the page after or before a cursor. `created` is the sort
-    timestamp, a column the rows expose under its own name.
+    keyset pagination, newest first (or `oldest_first`): the first page, and the page after or
+    before a cursor. `created` is the sort timestamp, a column the rows expose under its own name.
 
     A cursor's page also answers, in the same statement, whether rows lie on the cursor's other
     side: the page before the cursor's row exists if some row is at or past the cursor (nothing lies
     between the cursor and the page's first row). One round trip per page, deep or not."""
 
-    def __init__(self, query: Select[Any], *, created: ColumnElement[datetime], id_: ColumnElement[str]) -> None:
+    def __init__(
+        self,
+        query: Select[Any],
+        *,
+        created: ColumnElement[datetime],
+        id_: ColumnElement[str],
+        oldest_first: bool = False,
+    ) -> None:
         key = tuple_(created, id_)
         at = tuple_(bindparam("at_created", type_=created.type), bindparam("at_id", type_=id_.type))
         limit = bindparam("page_limit", type_=Integer)
-        newest_first = (created.desc(), id_.desc())
+        ascending = (created.asc(), id_.asc())
+        descending = (created.desc(), id_.desc())
+        forward, backward = (ascending, descending) if oldest_first else (descending, ascending)
+        # Rows after the cursor's row in page order, and rows before it.
+        ahead, behind = (key > at, key < at) if oldest_first else (key < at, key > at)
+        not_ahead, not_behind = (key <= at, key >= at) if oldest_first else (key >= at, key <= at)
         self.sort_key = created.key
 
         def beyond(condition: ColumnElement[bool]) -> Any:
             # correlate(None): the same tables as the page's, but its own rows.
             return exists(query.where(condition).correlate(None)).label(BEYOND_CURSOR)
 
-        self.first = CompiledQuery(query.order_by(*newest_first).limit(limit))
-        self.after = CompiledQuery(
-            query.add_columns(beyond(key >= at)).where(key < at).order_by(*newest_first).limit(limit)
-        )
+        self.first = CompiledQuery(query.order_by(*forward).limit(limit))
+        self.after = CompiledQuery(query.add_columns(beyond(not_ahead)).where(ahead).order_by(*forward).limit(limit))
         self.before = CompiledQuery(
-            query.add_columns(beyond(key <= at)).where(key > at).order_by(created.asc(), id_.asc()).limit(limit)
+            query.add_columns(beyond(not_behind)).where(behind).order_by(*backward).limit(limit)
         )
 
 

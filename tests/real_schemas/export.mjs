@@ -51,6 +51,18 @@ const schemas = {
     ListGlobalConnectionsRequestQuery: [shared.ListGlobalConnectionsRequestQuery, 'query of GET /v1/global-connections'],
     AppConnectionWithoutSensitiveData: [shared.AppConnectionWithoutSensitiveData, 'response of POST /v1/global-connections(/:id)'],
     SeekPageAppConnectionWithoutSensitiveData: [shared.SeekPage(shared.AppConnectionWithoutSensitiveData), 'response of GET /v1/global-connections'],
+    // Project roles (project-role.controller.ts)
+    ProjectRole: [shared.ProjectRole, 'response of GET /v1/project-roles/:id, POST /v1/project-roles(/:id)'],
+    SeekPageProjectRole: [shared.SeekPage(shared.ProjectRole), 'response of GET /v1/project-roles'],
+    CreateProjectRoleRequestBody: [shared.CreateProjectRoleRequestBody, 'body of POST /v1/project-roles'],
+    UpdateProjectRoleRequestBody: [shared.UpdateProjectRoleRequestBody, 'body of POST /v1/project-roles/:id'],
+    ListProjectMembersForProjectRoleRequestQuery: [shared.ListProjectMembersForProjectRoleRequestQuery, 'query of GET /v1/project-roles/:id/project-members'],
+    // Project members (project-member.controller.ts)
+    ProjectMember: [shared.ProjectMember, 'response of POST /v1/project-members/:id'],
+    ProjectMemberWithUser: [shared.ProjectMemberWithUser, 'an item of the member lists'],
+    SeekPageProjectMemberWithUser: [shared.SeekPage(shared.ProjectMemberWithUser), 'response of GET /v1/project-members, GET /v1/project-roles/:id/project-members'],
+    UpdateProjectMemberRoleRequestBody: [shared.UpdateProjectMemberRoleRequestBody, 'body of POST /v1/project-members/:id'],
+    ListProjectMembersRequestQuery: [shared.ListProjectMembersRequestQuery, 'query of GET /v1/project-members'],
     // Errors (every route)
     ErrorCode: [z.enum(shared.ErrorCode), 'the code of every error body'],
 }
