@@ -26,7 +26,9 @@ def require_admin_token(http: Request) -> None:
         raise AuthenticationFailed("invalid admin token")
 
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin_token)], route_class=ApiRoute)
+router = APIRouter(
+    prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin_token)], route_class=ApiRoute
+)
 
 PlatformId = Annotated[str, Path(pattern=ID_PATTERN)]
 

@@ -69,7 +69,6 @@ def first_draft(flow_id: str, display_name: str) -> dict[str, Any]:
         "backup_files": None,
     }
 
-
 # Operations on the flow row; every other one edits the newest version's content.
 FLOW_LEVEL_OPERATIONS = {
     "LOCK_AND_PUBLISH",
