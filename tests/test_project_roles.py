@@ -65,7 +65,7 @@ def not_found(entity_id: str, message: str = "Project Role by id not found") -> 
 
 
 def name_taken(name: str) -> dict[str, object]:
-    return {"statusCode": 400, "code": "VALIDATION", "params": {"message": f"Project role name already exists: {name}"}}
+    return {"statusCode": 409, "code": "VALIDATION", "params": {"message": f"Project role name already exists: {name}"}}
 
 
 FEATURE_DISABLED = {"statusCode": 400, "code": "FEATURE_DISABLED", "params": {"message": "Feature is disabled"}}
@@ -147,10 +147,10 @@ async def test_a_name_is_unique_on_the_platform_in_any_case(tenant: Tenant, make
     again = await tenant.client.post(
         "/v1/project-roles", json={"name": "release manager", "permissions": [], "type": "CUSTOM"}
     )
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert again.json() == name_taken("release manager")
     default = await tenant.client.post("/v1/project-roles", json={"name": "ADMIN", "permissions": [], "type": "CUSTOM"})
-    assert default.status_code == 400
+    assert default.status_code == 409
     assert default.json() == name_taken("ADMIN")
     # Another platform may have a role of the same name.
     other = await make_tenant()
@@ -160,8 +160,8 @@ async def test_a_name_is_unique_on_the_platform_in_any_case(tenant: Tenant, make
 async def test_concurrent_creates_of_one_name_make_one_role(tenant: Tenant) -> None:
     body = {"name": "Racer", "permissions": ["READ_FLOW"], "type": "CUSTOM"}
     responses = await asyncio.gather(*(tenant.client.post("/v1/project-roles", json=body) for _ in range(8)))
-    assert sorted(r.status_code for r in responses) == [201] + [400] * 7
-    assert all(r.json() == name_taken("Racer") for r in responses if r.status_code == 400)
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 7
+    assert all(r.json() == name_taken("Racer") for r in responses if r.status_code == 409)
     names = [r["name"] for r in (await tenant.client.get("/v1/project-roles")).json()["data"]]
     assert names.count("Racer") == 1
 
@@ -171,7 +171,7 @@ async def test_concurrent_renames_to_one_name_leave_one_role_of_that_name(tenant
     responses = await asyncio.gather(
         *(tenant.client.post(f"/v1/project-roles/{role['id']}", json={"name": "Winner"}) for role in roles)
     )
-    assert sorted(r.status_code for r in responses) == [200] + [400] * 5
+    assert sorted(r.status_code for r in responses) == [200] + [409] * 5
     names = [r["name"] for r in (await tenant.client.get("/v1/project-roles")).json()["data"]]
     assert names.count("Winner") == 1
 
@@ -194,7 +194,7 @@ async def test_update_renames_and_replaces_permissions(tenant: Tenant) -> None:
     assert recased.json()["name"] == "MAKER"
     taken = await create(tenant, "Taken")
     clash = await tenant.client.post(f"/v1/project-roles/{role['id']}", json={"name": "taken"})
-    assert clash.status_code == 400
+    assert clash.status_code == 409
     assert clash.json() == name_taken("taken")
     default_name = await tenant.client.post(f"/v1/project-roles/{taken['id']}", json={"name": "Viewer"})
     assert default_name.json() == name_taken("Viewer")

@@ -18,6 +18,14 @@ from app.members.service import MemberService
 roles_router = APIRouter(prefix="/project-roles", tags=["project-roles"], route_class=ApiRoute)
 members_router = APIRouter(prefix="/project-members", tags=["project-members"], route_class=ApiRoute)
 
+# A name the platform's roles already have (the edge's OpenAPI fills in the other errors).
+NAME_CONFLICT: dict[int | str, dict[str, object]] = {
+    409: {
+        "description": "The platform already has a role of this name (`VALIDATION`)",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ActivepiecesError"}}},
+    }
+}
+
 DEFAULT_PAGE_SIZE = 10
 # The real server takes any number; a page never holds more than this, and `next` carries on.
 MAX_PAGE_SIZE = 1000
@@ -67,6 +75,7 @@ async def list_project_role_members(
     "",
     response_model=ProjectRoleBody,
     status_code=status.HTTP_201_CREATED,
+    responses=NAME_CONFLICT,
     summary="Create a custom project role",
     description="Custom roles need an edition that has them; a name is unique on the platform, in any case.",
 )
@@ -78,6 +87,7 @@ async def create_project_role(body: CreateProjectRoleRequest, http: Request) -> 
 @roles_router.post(
     "/{id}",
     response_model=ProjectRoleBody,
+    responses=NAME_CONFLICT,
     summary="Update a custom project role",
     description="Renames a custom role or replaces its permissions. The default roles do not change.",
 )

@@ -52,8 +52,15 @@ def role_name_not_found(name: str) -> EntityNotFound:
     return EntityNotFound("project_role", name, "Project Role by name and platformId not found")
 
 
-def name_taken(name: str) -> ValidationFailed:
-    return ValidationFailed(f"Project role name already exists: {name}")
+class RoleNameConflict(ValidationFailed):
+    """The real server's VALIDATION for a role name the platform already has; a conflict, so 409 in
+    both modes (the real server answers every VALIDATION 409)."""
+
+    status_code = 409
+
+
+def name_taken(name: str) -> RoleNameConflict:
+    return RoleNameConflict(f"Project role name already exists: {name}")
 
 
 class MemberNotFound(EntityNotFound):
