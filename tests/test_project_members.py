@@ -326,3 +326,22 @@ def test_migration_0008_keeps_every_memberships_role() -> None:
         }
         command.downgrade(config, "0006")
         assert asyncio.run(read("project_role")) == {"m0": "ADMIN", "m1": "EDITOR", "m2": "EDITOR", "m3": "VIEWER"}
+
+
+async def test_role_changes_and_the_roles_delete_at_once_never_fail(tenant: Tenant, db: Database) -> None:
+    """Changing members to a custom role while the role is deleted: each change either happened
+    before the delete (and the membership went with the role) or finds no role; never a 5xx."""
+    project_id = await personal_project_id(tenant)
+    await insert_custom_role(db, tenant.platform_id, "Short Lived", [])
+    member_ids = [
+        await insert_member(db, tenant.platform_id, project_id, await insert_user(db, tenant.platform_id))
+        for _ in range(6)
+    ]
+    changes = [tenant.client.post(f"/v1/project-members/{m}", json={"role": "Short Lived"}) for m in member_ids]
+    responses = await asyncio.gather(*changes[:3], tenant.client.delete("/v1/project-roles/Short Lived"), *changes[3:])
+    assert responses[3].status_code == 200
+    assert all(r.status_code in (200, 404) for r in responses)
+    remaining = {m["id"] for m in (await list_members(tenant, project_id))["data"]}
+    for member_id, response in zip(member_ids, responses[:3] + responses[4:], strict=True):
+        # A change that happened went with the role; one that found no role left the member as it was.
+        assert (member_id in remaining) == (response.status_code == 404)

@@ -210,12 +210,15 @@ class MemberService:
         async with self.db.fast_transaction() as conn:
             members = MemberRepository(conn)
             await self._assert_edition(members, principal.platform_id, MEMBER_EDITIONS)
-            member = await members.get_member(principal.platform_id, member_id, lock=True)
-            if member is None:
+            if await members.get_member(principal.platform_id, member_id) is None:
                 raise await self._missing_member(members, member_id, principal)
+            # The role before the membership, in the order a role's delete takes them (the role, then
+            # its memberships by cascade): the two never wait on each other in a cycle.
             role = await members.get_role_by_name(principal.platform_id, role_name, key_share=True)
             if role is None:
                 raise role_name_not_found(role_name)
+            if await members.get_member(principal.platform_id, member_id, lock=True) is None:
+                raise MemberNotFound(member_id)
             await members.set_member_role(member_id, role["id"])
             updated = await members.get_member(principal.platform_id, member_id)
         assert updated is not None
