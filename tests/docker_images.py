@@ -125,7 +125,10 @@ def _daemon(docker: str) -> Path | None:
     raise DockerUnavailable(f"dockerd did not answer within 60 s; its log:\n{log.read_text()[-3000:]}")
 
 
-def _compose_command(docker: str) -> list[str]:
+def compose_command(docker: str | None = None) -> list[str]:
+    """`docker compose` or `docker-compose`, installing Debian's when neither works (no daemon needed)."""
+    docker = docker or shutil.which("docker") or "docker"
+
     def works(command: list[str]) -> bool:
         return shutil.which(command[0]) is not None and _run([*command, "version"], timeout=60).returncode == 0
 
@@ -147,7 +150,7 @@ def docker_for_tests() -> Docker:
     """The docker binary (daemon answering) and a Compose command, installing and starting what is missing."""
     docker = _docker_binary()
     log = _daemon(docker)
-    return Docker(docker=docker, compose=_compose_command(docker), daemon_log=log)
+    return Docker(docker=docker, compose=compose_command(docker), daemon_log=log)
 
 
 # --- base images --------------------------------------------------------------------------------------------

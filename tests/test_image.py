@@ -117,8 +117,8 @@ class Compose:
 
 @pytest.fixture
 def compose(docker: Docker, image: str) -> Iterator[Compose]:
-    project = f"openpiecesimagetest{os.getpid()}"
-    running = Compose(docker, project, free_port())
+    running = Compose(docker, "openpiecesimagetest", free_port())
+    running("down", "-v", "--remove-orphans", check=False)  # what a killed run may have left
     try:
         yield running
     finally:
