@@ -89,7 +89,8 @@ class Docker:
 
     def describe(self) -> str:
         bases = ", ".join(f"{name}: {how}" for name, how in self.bases.items())
-        return f"docker {self.docker}, compose {' '.join(self.compose)}; base images: {bases}"
+        daemon = f"dockerd started by the tests (log {self.daemon_log})" if self.daemon_log else "dockerd running"
+        return f"docker {self.docker}, {daemon}, compose {' '.join(self.compose)}; base images: {bases}"
 
 
 def _docker_binary() -> str:
