@@ -303,7 +303,7 @@ def _build_stand_in(docker: Docker, image: str) -> str:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     built = subprocess.run(
-        [docker.docker, "build", "-t", image, "-"],
+        [docker.docker, "build", "--force-rm", "-t", image, "-"],
         input=context.getvalue(),
         capture_output=True,
         timeout=1800,

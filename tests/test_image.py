@@ -52,7 +52,7 @@ def docker() -> Docker:
 @pytest.fixture(scope="module")
 def image(docker: Docker) -> str:
     started = time.monotonic()
-    docker.run("build", "-t", IMAGE, str(ROOT), timeout=1800)
+    docker.run("build", "--force-rm", "-t", IMAGE, str(ROOT), timeout=1800)
     USED.append(f"openpieces image tests: the image built in {time.monotonic() - started:.0f} s")
     return IMAGE
 
