@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+import typer.core
 from pydantic import ValidationError
 
 from app import __version__
@@ -41,6 +42,15 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+class _PlainUsage(typer.core.TyperCommand):
+    """Usage lines as a man page writes them (`seed [OPTIONS] FILE`): Typer puts a required
+    argument in braces, which reads as a set of choices."""
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        pieces = super().collect_usage_pieces(ctx)
+        return [piece[1:-1] if piece.startswith("{") and piece.endswith("}") else piece for piece in pieces]
 
 
 class Compat(StrEnum):
@@ -395,7 +405,7 @@ def create_api_key(
         typer.echo(f"api key: {key}  (shown once; store it now)")
 
 
-@cli.command()
+@cli.command(cls=_PlainUsage)
 def seed(
     file: Path = typer.Argument(..., metavar="FILE", help="A YAML or JSON seed file (see examples/seed.yaml)."),
 ) -> None:

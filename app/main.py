@@ -50,6 +50,7 @@ from app.kit.db import (
     run_migrations_async,
 )
 from app.kit.errors import ServiceUnavailable
+from app.members.router import members_router, roles_router
 from app.pieces.router import router as pieces_router
 from app.pieces.router import tags_router as piece_tags_router
 from app.platforms.router import router as platforms_router
@@ -69,6 +70,8 @@ API_ROUTERS = [
     flags_router,
     platforms_router,
     users_router,
+    roles_router,
+    members_router,
     pieces_router,
     piece_tags_router,
 ]

@@ -125,8 +125,8 @@ SEED_PLANS_AND_MEMBERS = """
         SELECT substr(md5('plan' || id), 1, 21), id, 'platform', false, 'NONE', '{}'
         FROM project WHERE platform_id = $1 AND type = 'TEAM'
     )
-    INSERT INTO project_member (id, platform_id, project_id, user_id, project_role)
-    SELECT substr(md5('member' || id), 1, 21), platform_id, id, owner_id, 'ADMIN'
+    INSERT INTO project_member (id, platform_id, project_id, user_id, project_role_id)
+    SELECT substr(md5('member' || id), 1, 21), platform_id, id, owner_id, 'defaultRoleAdmin00000'
     FROM project WHERE platform_id = $1 AND type = 'TEAM'
 """
 # external_id = id, as the server does for a flow created without an externalId. The version is a

@@ -15,7 +15,7 @@ from app.kit.crypto import new_encoded_key
 from app.kit.db import Database, run_migrations
 from app.main import create_app
 from app.projects.provisioning import PlatformProvisioning
-from tests import fidelity
+from tests import docker_images, fidelity
 from tests import flow_oracle as oracle_state
 from tests.pg import describe_test_server, fresh_database
 
@@ -137,6 +137,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     says loudly when it could not run, and what it checked; then what the real schemas checked
     (tests/fidelity.py)."""
     terminalreporter.write_line(describe_test_server())
+    for line in docker_images.USED:  # which base images the image tests ran on (tests/test_image.py)
+        terminalreporter.write_line(line)
     _report_fidelity(terminalreporter)
     for reason in oracle_state.UNAVAILABLE:
         terminalreporter.write_sep("!", "FLOW ORACLE SKIPPED", red=True, bold=True)

@@ -91,6 +91,16 @@ ROUTES: list[tuple[str, re.Pattern[str], str | None, dict[int, str | None]]] = [
             {200: "AppConnectionWithoutSensitiveData"},
         ),
         ("DELETE", f"app-connections/{ID}", None, {204: None}),
+        ("GET", "project-roles", None, {200: "SeekPageProjectRole"}),
+        ("POST", "project-roles", "CreateProjectRoleRequestBody", {201: "ProjectRole"}),
+        ("GET", f"project-roles/{ID}/project-members", None, {200: "SeekPageProjectMemberWithUser"}),
+        ("GET", f"project-roles/{ID}", None, {200: "ProjectRole"}),
+        ("POST", f"project-roles/{ID}", "UpdateProjectRoleRequestBody", {200: "ProjectRole"}),
+        # The real handler answers 200 with no body (its schema says 204).
+        ("DELETE", f"project-roles/{ID}", None, {200: None}),
+        ("GET", "project-members", None, {200: "SeekPageProjectMemberWithUser"}),
+        ("POST", f"project-members/{ID}", "UpdateProjectMemberRoleRequestBody", {200: "ProjectMember"}),
+        ("DELETE", f"project-members/{ID}", None, {204: None}),
     ]
 ]
 # Routes of this server that are no part of the real API: nothing to compare with.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -71,8 +73,18 @@ def test_uvicorn_with_two_workers_serves_the_api(database_url: str, tmp_path: Pa
         assert [p["type"] for p in listed.json()["data"]] == ["PERSONAL"]
 
 
-def test_embedded_default_needs_no_setup(tmp_path: Path) -> None:
-    """No AP_DATABASE_URL: the server starts its own PostgreSQL under AP_DATA_DIR and keeps data there."""
+def test_embedded_default_needs_no_setup() -> None:
+    """No AP_DATABASE_URL: the server starts its own PostgreSQL under AP_DATA_DIR and keeps data there.
+    Not under pytest's tmp root: any pytest run starting meanwhile closes that to 0700 again, which
+    locks out the `pgserver` user the embedded PostgreSQL runs as (under root)."""
+    root = Path(tempfile.mkdtemp(prefix="openpieces-embedded-"))
+    try:
+        _embedded_default(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _embedded_default(tmp_path: Path) -> None:
     env = {"AP_DATA_DIR": str(tmp_path / "data"), "AP_DATABASE_URL": ""}
     created = run_cli("create-platform", "--name", "Local", "--json", env=env)
     assert created.returncode == 0, created.stderr

@@ -41,6 +41,13 @@ def _truncate_statement() -> str:
     return f"TRUNCATE TABLE {names} CASCADE"
 
 
+_SHARED_ROWS = "SELECT id, created, updated, name, permissions, type FROM project_role WHERE platform_id IS NULL"
+_RESTORE_SHARED_ROWS = (
+    "INSERT INTO project_role (id, created, updated, platform_id, name, permissions, type)"
+    " VALUES (:id, :created, :updated, NULL, :name, :permissions, :type)"
+)
+
+
 class AdminService:
     def __init__(
         self,
@@ -114,8 +121,13 @@ class AdminService:
         started = time.perf_counter()
         async with self.announced() as change_id:
             async with self.db.transaction() as conn:
+                # The rows every platform shares (the default project roles, made by a migration) are
+                # the server's own, not a test's data: they outlive the reset.
+                shared = (await conn.execute(text(_SHARED_ROWS))).mappings().all()
                 # The faults and the request log are tables too: emptied with the rest.
                 await conn.execute(text(_truncate_statement()))
+                if shared:
+                    await conn.execute(text(_RESTORE_SHARED_ROWS), [dict(row) for row in shared])
                 await publish(conn, "reset", change_id=change_id)
             self.authenticator.forget_all()
         self.traffic.requests.forget_pending()

@@ -1,9 +1,9 @@
-"""Projects, their plans and their members."""
+"""Projects, their plans, their members and the roles members have."""
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,9 +58,37 @@ class ProjectPlan(Base):
     ai_credits: Mapped[int | None] = mapped_column(Integer)
 
 
+class ProjectRole(Base):
+    """A role a project member has: the default ones (no platform, every platform has them) and a
+    platform's custom ones. Names are unique per platform, case-insensitively."""
+
+    __tablename__ = "project_role"
+    __table_args__ = (
+        Index(
+            "uq_project_role_platform_id_name",
+            func.coalesce(text("platform_id"), ""),
+            func.lower(text("name")),
+            unique=True,
+        ),
+        Index("ix_project_role_platform_id_created", "platform_id", "created"),
+    )
+
+    id: Mapped[str] = mapped_column(String(21), primary_key=True)
+    created: Mapped[datetime] = mapped_column(TIMESTAMP, server_default=text("now()"))
+    updated: Mapped[datetime] = mapped_column(TIMESTAMP, server_default=text("now()"))
+    platform_id: Mapped[str | None] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String)
+    permissions: Mapped[list[str]] = mapped_column(ARRAY(String), server_default=text("'{}'"))
+    type: Mapped[str] = mapped_column(String(16))  # DEFAULT | CUSTOM
+
+
 class ProjectMember(Base):
     __tablename__ = "project_member"
-    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "user_id"),
+        # Keyset pagination of a project's members, oldest first.
+        Index("ix_project_member_project_id_created_id", "project_id", "created", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(21), primary_key=True)
     created: Mapped[datetime] = mapped_column(TIMESTAMP, server_default=text("now()"))
@@ -68,4 +96,5 @@ class ProjectMember(Base):
     platform_id: Mapped[str] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
     project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
     user_id: Mapped[str] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    project_role: Mapped[str] = mapped_column(String(32))  # ADMIN | EDITOR | OPERATOR | VIEWER
+    # Deleting a custom role removes its memberships, as the real server does.
+    project_role_id: Mapped[str] = mapped_column(ForeignKey("project_role.id", ondelete="CASCADE"), index=True)

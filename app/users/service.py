@@ -12,6 +12,7 @@ from app.kit.db import Database
 from app.kit.errors import ActivepiecesError, EntityNotFound, ProjectNotFound, ValidationFailed
 from app.kit.ids import new_id
 from app.kit.pagination import decode_cursor
+from app.members.service import DEFAULT_ROLE_IDS
 from app.projects.repository import ProjectRepository
 from app.projects.service import new_project_values
 from app.users.repository import (
@@ -22,6 +23,10 @@ from app.users.repository import (
     UserRepository,
 )
 from app.users.schemas import NewUser, UpdateUserRequest, UserStatus, user_body
+
+# The admin API's role names, as the default roles they give (OPERATOR has no default role in a
+# project: it is an Editor there, as on the real server).
+ROLE_NAMES = {"ADMIN": "Admin", "EDITOR": "Editor", "OPERATOR": "Editor", "VIEWER": "Viewer"}
 
 OWNER_DEACTIVATED = "Admin cannot be deactivated"
 OWNER_DELETED = "Platform owner cannot be deleted"
@@ -146,7 +151,7 @@ class UserService:
                             "platform_id": platform_id,
                             "project_id": project_id,
                             "user_id": user_id,
-                            "project_role": roles[project_id],
+                            "project_role_id": DEFAULT_ROLE_IDS[ROLE_NAMES[roles[project_id]]],
                         }
                     )
                 row = await users.get(platform_id, user_id)

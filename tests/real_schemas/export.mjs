@@ -88,6 +88,18 @@ const schemas = {
     ListAppConnectionOwnersRequestQuery: [shared.ListAppConnectionOwnersRequestQuery, 'query of GET /v1/app-connections/owners'],
     ReplaceAppConnectionsRequestBody: [shared.ReplaceAppConnectionsRequestBody, 'body of POST /v1/app-connections/replace'],
     SeekPageAppConnectionOwners: [shared.SeekPage(shared.AppConnectionOwners), 'response of GET /v1/app-connections/owners'],
+    // Project roles (project-role.controller.ts)
+    ProjectRole: [shared.ProjectRole, 'response of GET /v1/project-roles/:id, POST /v1/project-roles(/:id)'],
+    SeekPageProjectRole: [shared.SeekPage(shared.ProjectRole), 'response of GET /v1/project-roles'],
+    CreateProjectRoleRequestBody: [shared.CreateProjectRoleRequestBody, 'body of POST /v1/project-roles'],
+    UpdateProjectRoleRequestBody: [shared.UpdateProjectRoleRequestBody, 'body of POST /v1/project-roles/:id'],
+    ListProjectMembersForProjectRoleRequestQuery: [shared.ListProjectMembersForProjectRoleRequestQuery, 'query of GET /v1/project-roles/:id/project-members'],
+    // Project members (project-member.controller.ts)
+    ProjectMember: [shared.ProjectMember, 'response of POST /v1/project-members/:id'],
+    ProjectMemberWithUser: [shared.ProjectMemberWithUser, 'an item of the member lists'],
+    SeekPageProjectMemberWithUser: [shared.SeekPage(shared.ProjectMemberWithUser), 'response of GET /v1/project-members, GET /v1/project-roles/:id/project-members'],
+    UpdateProjectMemberRoleRequestBody: [shared.UpdateProjectMemberRoleRequestBody, 'body of POST /v1/project-members/:id'],
+    ListProjectMembersRequestQuery: [shared.ListProjectMembersRequestQuery, 'query of GET /v1/project-members'],
     // Errors (every route)
     ErrorCode: [z.enum(shared.ErrorCode), 'the code of every error body'],
 }
