@@ -82,14 +82,13 @@ SET_PLATFORM_ROLE = CompiledQuery(
     .values(platform_role=bindparam("platform_role"), updated=func.now())
 )
 
-# One invitation per (platform, email, type, project): inviting again replaces the invitation (its
-# id, status, role and link), as the real server's upsert does.
+# One invitation per (platform, email, type, project): inviting again updates the invitation (its
+# status, role and link; its id stays), as the real server's upsert does.
 UPSERT_INVITATION = """
 INSERT INTO user_invitation
     (id, created, updated, platform_id, email, type, status, platform_role, project_id, project_role_id, token_hash)
 VALUES ($1, now(), now(), $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (platform_id, email, type, (coalesce(project_id, ''))) DO UPDATE SET
-    id = EXCLUDED.id,
     updated = now(),
     status = EXCLUDED.status,
     platform_role = EXCLUDED.platform_role,

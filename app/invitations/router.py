@@ -31,9 +31,9 @@ def service_of(http: Request) -> InvitationService:
     summary="Invite a user to the platform or to a project",
     description="A PLATFORM invitation gives a `platformRole`; a PROJECT one gives a project role, by "
     "name, in one of the platform's projects (an edition with project roles). Inviting the same email "
-    "again replaces the invitation. An email that already belongs to a user of the platform is "
-    "accepted at once (`status` ACCEPTED); otherwise the invitation is PENDING and the answer carries "
-    "its `link`.",
+    "again updates the invitation (same id, new role and link). An email that already belongs to a "
+    "user of the platform is accepted at once (`status` ACCEPTED); otherwise the invitation is "
+    "PENDING and the answer carries its `link`.",
 )
 async def send_user_invitation(body: SendUserInvitationBody, http: Request) -> Response:
     invitation = await service_of(http).send(principal_of(http), body.root, base_url=str(http.base_url))

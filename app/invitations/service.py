@@ -1,5 +1,5 @@
 """Invitation rules, as the real server's invitation service has them: one invitation per email,
-kind and project (inviting again replaces it); an email that already belongs to a user of the
+kind and project (inviting again updates it); an email that already belongs to a user of the
 platform is accepted at once (its membership or platform role given, the invitation gone); project
 invitations need an edition with project roles; another platform's invitations and projects are
 invisible. No email is sent: the answer carries the invitation's link. One transaction per call."""
