@@ -38,6 +38,7 @@ from app.flags.router import router as flags_router
 from app.flows.router import router as flows_router
 from app.folders.router import router as folders_router
 from app.global_connections.router import router as global_connections_router
+from app.invitations.router import router as invitations_router
 from app.kit.changes import LISTENER_APPLICATION_NAME, ChangeConfirmation, ChangeListener
 from app.kit.config import Settings, get_settings
 from app.kit.crypto import SecretBox, load_or_create_key
@@ -72,6 +73,7 @@ API_ROUTERS = [
     users_router,
     roles_router,
     members_router,
+    invitations_router,
     pieces_router,
     piece_tags_router,
 ]

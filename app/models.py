@@ -7,6 +7,7 @@ def import_all_models() -> None:
     import app.flows.models
     import app.folders.models
     import app.global_connections.models
+    import app.invitations.models
     import app.pieces.models
     import app.platforms.models
     import app.projects.models  # noqa: F401

@@ -101,6 +101,9 @@ ROUTES: list[tuple[str, re.Pattern[str], str | None, dict[int, str | None]]] = [
         ("GET", "project-members", None, {200: "SeekPageProjectMemberWithUser"}),
         ("POST", f"project-members/{ID}", "UpdateProjectMemberRoleRequestBody", {200: "ProjectMember"}),
         ("DELETE", f"project-members/{ID}", None, {204: None}),
+        ("POST", "user-invitations", "SendUserInvitationRequest", {201: "UserInvitationWithLink"}),
+        ("GET", "user-invitations", None, {200: "SeekPageUserInvitation"}),
+        ("DELETE", f"user-invitations/{ID}", None, {204: None}),
     ]
 ]
 # Routes of this server that are no part of the real API: nothing to compare with.

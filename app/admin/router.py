@@ -12,6 +12,8 @@ from app.admin.schemas import CreatePlatformRequest, FaultRequest
 from app.admin.service import AdminService
 from app.edge.auth import parse_bearer
 from app.edge.http import ApiRoute, ApJSONResponse
+from app.invitations.schemas import AcceptInvitationRequest
+from app.invitations.service import InvitationService
 from app.kit.errors import AuthenticationFailed
 from app.kit.ids import ID_PATTERN
 from app.users.schemas import NewUser
@@ -76,6 +78,17 @@ async def create_api_key(id: PlatformId, http: Request) -> Response:
 )
 async def create_user(id: PlatformId, body: NewUser, http: Request) -> Response:
     return ApJSONResponse(await service_of(http).create_user(id, body), status_code=status.HTTP_201_CREATED)
+
+
+@router.post(
+    "/invitations/accept",
+    summary="Accept a user invitation by its link's token",
+    description="As the invited person following the link and signing up: the user is made (with a "
+    "personal project) unless the platform has one of that email; then the invitation gives its "
+    "membership or platform role, and is gone.",
+)
+async def accept_invitation(body: AcceptInvitationRequest, http: Request) -> Response:
+    return ApJSONResponse(await InvitationService(http.app.state.db).accept(body))
 
 
 @router.post("/reset", summary="Empty every table, then apply the bootstrap key and seed file again")

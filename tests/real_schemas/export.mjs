@@ -100,6 +100,12 @@ const schemas = {
     SeekPageProjectMemberWithUser: [shared.SeekPage(shared.ProjectMemberWithUser), 'response of GET /v1/project-members, GET /v1/project-roles/:id/project-members'],
     UpdateProjectMemberRoleRequestBody: [shared.UpdateProjectMemberRoleRequestBody, 'body of POST /v1/project-members/:id'],
     ListProjectMembersRequestQuery: [shared.ListProjectMembersRequestQuery, 'query of GET /v1/project-members'],
+    // User invitations (user-invitation.module.ts)
+    UserInvitation: [shared.UserInvitation, 'an item of GET /v1/user-invitations'],
+    UserInvitationWithLink: [shared.UserInvitationWithLink, 'response of POST /v1/user-invitations'],
+    SendUserInvitationRequest: [shared.SendUserInvitationRequest, 'body of POST /v1/user-invitations'],
+    ListUserInvitationsRequest: [shared.ListUserInvitationsRequest, 'query of GET /v1/user-invitations'],
+    SeekPageUserInvitation: [shared.SeekPage(shared.UserInvitation), 'response of GET /v1/user-invitations'],
     // Errors (every route)
     ErrorCode: [z.enum(shared.ErrorCode), 'the code of every error body'],
 }
