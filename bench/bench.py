@@ -182,8 +182,8 @@ SEED_CONNECTIONS = """
     FROM project WHERE platform_id = $1 AND type = 'TEAM'
 """
 # The list project's own rows for the lists of folders, project connections, users and members:
-# $1 is that project, $2 its platform, $3 how many of each (for folders, $2 is how many). The project's listed flows are spread over
-# its folders, so each folder's numberOfFlows counts some.
+# $1 is that project, $2 its platform, $3 how many of each (the folders: $2 is how many). The
+# project's listed flows are spread over its folders, so each folder's numberOfFlows counts some.
 SEED_LIST_FOLDERS = """
     INSERT INTO folder (id, created, updated, project_id, display_name, display_order, external_id)
     SELECT substr(md5('folder' || g), 1, 21), now() - g * interval '1 second', now() - g * interval '1 second',
