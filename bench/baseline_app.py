@@ -21,22 +21,31 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
+from app.app_connections import repository as project_connections
+from app.app_connections.schemas import connection_body as project_connection_body
+from app.app_connections.service import secret_context
 from app.flows import repository as flows
 from app.flows import steps
 from app.flows.schemas import populated_flow_body
 from app.flows.service import _status_values, first_draft
+from app.folders import repository as folders
+from app.folders.schemas import folder_body
 from app.global_connections import repository as connections
 from app.global_connections.schemas import connection_body
 from app.kit.crypto import SecretBox
 from app.kit.db import CompiledQuery, _init_connection, _insert, _update, compiled
 from app.kit.ids import new_id
-from app.kit.pagination import BEYOND_CURSOR, Cursor, PageQuery
+from app.kit.pagination import BEYOND_CURSOR, Cursor, PageQuery, fetch_page
 from app.kit.serialization import json_bytes
+from app.members import repository as members
+from app.members.schemas import member_with_user_body
 from app.platforms.repository import GET_PLATFORM
 from app.projects import repository as projects
 from app.projects.schemas import ColorName, project_body
 from app.projects.service import next_month_start
-from app.services import PROJECT_READS
+from app.services import FOLDER_READS, PROJECT_READS
+from app.users import repository as users
+from app.users.schemas import user_body
 
 PLATFORM_ID = os.environ.get("BENCH_PLATFORM_ID", "")
 SPREAD_PLATFORM_IDS = [p for p in os.environ.get("BENCH_SPREAD_PLATFORM_IDS", "").split(",") if p]
@@ -294,3 +303,97 @@ async def upsert_connection(request: Request) -> Response:
             *sql(connections.GET_FULL_CONNECTION, connection_id=connection_id, platform_id=PLATFORM_ID)
         )
     return json_response(connection_body(row), 201)
+
+
+# --- folders, project connections, users and members
+
+
+@app.get("/v1/folders")
+async def list_folders(projectId: str, limit: int = 50, cursor: str | None = None) -> Response:
+    async with app.state.pool.acquire() as conn:
+        lookup = compiled(folders._project_in_platform, False)
+        await conn.fetchval(*sql(lookup, project_id=projectId, platform_id=PLATFORM_ID))
+        found = await fetch_page(
+            conn, FOLDER_READS.pages, {"project_id": projectId}, limit=limit, cursor=_position(cursor)
+        )
+    return json_response(found.to_body(folder_body))
+
+
+@app.post("/v1/folders")
+async def create_folder(request: Request) -> Response:
+    body = orjson.loads(await request.body())
+    project_id = body["projectId"]
+    async with app.state.pool.acquire() as conn, conn.transaction():
+        lock = compiled(folders._project_in_platform, True)
+        await conn.fetchval(*sql(lock, project_id=project_id, platform_id=PLATFORM_ID))
+        folder_id = await conn.fetchval(
+            *sql(folders.UPSERT_BY_NAME, folder_id=new_id(), project_id=project_id, display_name=body["displayName"])
+        )
+        row = await conn.fetchrow(*sql(FOLDER_READS.by_id, folder_id=folder_id, platform_id=PLATFORM_ID))
+    return json_response(folder_body(row))
+
+
+def _position(cursor: str | None) -> Cursor | None:
+    return Cursor.decode(cursor) if cursor else None
+
+
+@app.get("/v1/app-connections")
+async def list_project_connections(projectId: str, limit: int = 50, cursor: str | None = None) -> Response:
+    async with app.state.pool.acquire() as conn:
+        lookup = compiled(flows._project_in_platform, False)
+        await conn.fetchval(*sql(lookup, project_id=projectId, platform_id=PLATFORM_ID))
+        pages = project_connections._connection_page(True, False, False, False, False)
+        values = {"platform_id": PLATFORM_ID, "project_id": projectId}
+        found = await fetch_page(conn, pages, values, limit=limit, cursor=_position(cursor))
+    return json_response(found.to_body(project_connection_body))
+
+
+@app.post("/v1/app-connections")
+async def upsert_project_connection(request: Request) -> Response:
+    """A SECRET_TEXT connection of the project: sealed as the server seals it, one transaction."""
+    body = orjson.loads(await request.body())
+    project_id, external_id = body["projectId"], body["externalId"]
+    sealed = SECRETS.seal(body["value"], secret_context(PLATFORM_ID, external_id, project_id))
+    values = {
+        "id": new_id(),
+        "platform_id": PLATFORM_ID,
+        "project_id": project_id,
+        "external_id": external_id,
+        "display_name": body["displayName"],
+        "piece_name": body["pieceName"],
+        "piece_version": "latest",
+        "type": body["type"],
+        "scope": "PROJECT",
+        "status": "ACTIVE",
+        "owner_id": app.state.owner_id,
+        "value_encrypted": sealed,
+    }
+    async with app.state.pool.acquire() as conn, conn.transaction():
+        lock = compiled(flows._project_in_platform, True)
+        await conn.fetchval(*sql(lock, project_id=project_id, platform_id=PLATFORM_ID))
+        await conn.fetchrow(*sql(flows.PIECE_FILTER, project_id=project_id))
+        upsert = compiled(project_connections._upsert, tuple(values), "PROJECT", False)
+        connection_id = await conn.fetchval(*sql(upsert, **{"v_" + k: v for k, v in values.items()}))
+        await conn.execute(*sql(project_connections.LINK, connection_ids=[connection_id], project_ids=[project_id]))
+        row = await conn.fetchrow(
+            *sql(project_connections.GET_FULL_CONNECTION, connection_id=connection_id, platform_id=PLATFORM_ID)
+        )
+    return json_response(project_connection_body(row), 201)
+
+
+@app.get("/v1/users")
+async def list_users(limit: int = 50, cursor: str | None = None) -> Response:
+    async with app.state.pool.acquire() as conn:
+        found = await fetch_page(conn, users.PAGES, {"platform_id": PLATFORM_ID}, limit=limit, cursor=_position(cursor))
+    return json_response(found.to_body(user_body))
+
+
+@app.get("/v1/project-members")
+async def list_members(projectId: str, limit: int = 50, cursor: str | None = None) -> Response:
+    async with app.state.pool.acquire() as conn:
+        await conn.fetchrow(*sql(GET_PLATFORM, platform_id=PLATFORM_ID))  # the edition check
+        await conn.fetchval(*sql(members.PROJECT_PLATFORM, project_id=projectId))
+        found = await members.fetch_member_page(
+            conn, PLATFORM_ID, limit=limit, cursor=_position(cursor), project_id=projectId
+        )
+    return json_response(found.to_body(member_with_user_body))

@@ -1,14 +1,17 @@
 """Benchmark: the real server against raw-asyncpg baselines doing the same work, in the same run.
 
     bench/run [--workers N] [--records K] [--duration S] [--connections C] [--repeat R]
-              [--sizes K1,K2,...] [--profile DIR] [--scaling] [--rss] [--pgbouncer]
+              [--sizes K1,K2,...] [--only reads|writes|lists|NAME,...] [--profile DIR] [--scaling]
+              [--rss] [--pgbouncer]
 
 Each measurement gets a fresh database seeded with K projects, K flows (one version each), K global
-connections, one project holding K/10 more flows (for the flows list) and a few more platforms (for
-creates spread over platforms). Next to the server runs bench/baseline_app.py: FastAPI routing and a
-raw asyncpg pool, nothing else. It answers the by-id read (the yardstick of every endpoint) and, for
-every endpoint, the same work: the server's own SQL text, statements, locks and round trips, rows
-turned into the same JSON bytes with orjson, but no authentication, validation or middleware.
+connections, one project holding K/10 more flows, K/10 folders (holding those flows), K/10 project
+connections and K/10 members (K/10 more users of the platform) for the lists, and a few more
+platforms (for creates spread over platforms). Next to the server runs bench/baseline_app.py:
+FastAPI routing and a raw asyncpg pool, nothing else. It answers the by-id read (the yardstick of
+every endpoint) and, for every endpoint, the same work: the server's own SQL text, statements,
+locks and round trips, rows turned into the same JSON bytes with orjson, but no authentication,
+validation or middleware.
 
 Each endpoint is measured right after its equal-work baseline, R times (default 3); the table shows
 medians: requests/s, p50/p99 latency, the ratio to its equal-work baseline and to the by-id baseline.
@@ -108,6 +111,10 @@ class Seeded:
     deep_projects: str  # cursors of the last full page of each list
     deep_flows: str
     deep_connections: str
+    deep_folders: str
+    deep_project_connections: str
+    deep_users: str
+    deep_members: str
 
 
 # Every row hangs off one seeded TEAM project; ids are derived from the project's id with md5, so
@@ -174,16 +181,59 @@ SEED_CONNECTIONS = """
     SELECT substr(md5('connection' || id), 1, 21), id
     FROM project WHERE platform_id = $1 AND type = 'TEAM'
 """
+# The list project's own rows for the lists of folders, project connections, users and members:
+# $1 is that project, $2 its platform, $3 how many of each (the folders: $2 is how many). The
+# project's listed flows are spread over its folders, so each folder's numberOfFlows counts some.
+SEED_LIST_FOLDERS = """
+    INSERT INTO folder (id, created, updated, project_id, display_name, display_order, external_id)
+    SELECT substr(md5('folder' || g), 1, 21), now() - g * interval '1 second', now() - g * interval '1 second',
+           $1, 'Folder ' || g, 0, substr(md5('folder' || g), 1, 21)
+    FROM generate_series(1, $2::int) AS g
+"""
+SEED_FOLDER_FLOWS = """
+    UPDATE flow SET folder_id = substr(md5('folder' || (1 + abs(hashtext(id)::bigint) % $2::int)), 1, 21)
+    WHERE project_id = $1
+"""
+SEED_PROJECT_CONNECTIONS = """
+    WITH connections AS (
+        INSERT INTO app_connection (id, created, updated, platform_id, project_id, external_id, display_name,
+                                    piece_name, piece_version, type, scope, status, owner_id,
+                                    pre_select_for_new_projects, value_encrypted)
+        SELECT substr(md5('projectconnection' || g), 1, 21), now() - g * interval '1 second',
+               now() - g * interval '1 second', $2, $1, 'project-slack-' || g, 'Project Slack ' || g,
+               '@activepieces/piece-slack', '0.5.0', 'SECRET_TEXT', 'PROJECT', 'ACTIVE', $4, false,
+               'bench-opaque-value'
+        FROM generate_series(1, $3::int) AS g
+        RETURNING id
+    )
+    INSERT INTO app_connection_project (connection_id, project_id) SELECT id, $1 FROM connections
+"""
+SEED_USERS_AND_MEMBERS = """
+    WITH users AS (
+        INSERT INTO "user" (id, created, updated, platform_id, email, first_name, last_name, platform_role,
+                            status, external_id)
+        SELECT substr(md5('user' || g), 1, 21), now() - g * interval '1 second', now() - g * interval '1 second',
+               $2, 'user' || g || '@bench.example', 'User', 'No ' || g, 'MEMBER', 'ACTIVE', 'user-' || g
+        FROM generate_series(1, $3::int) AS g
+        RETURNING id, created
+    )
+    INSERT INTO project_member (id, created, updated, platform_id, project_id, user_id, project_role_id)
+    SELECT substr(md5('member' || id), 1, 21), created, created, $2, $1, id, 'defaultRoleAdmin00000' FROM users
+"""
 SPREAD_PLATFORMS = 16  # creates spread over this many platforms, each with its own key
 
 
-async def _deep_cursor(conn: asyncpg.Connection, table: str, sort: str, owner: str, owner_id: str) -> str:
-    """A cursor made from the row PAGE + 1 from the end of a list (newest first on (sort, id)), built
-    the way the server builds its `next` cursors: it asks for the last full page."""
-    where = f"WHERE {owner} = $1"
+async def _deep_cursor(
+    conn: asyncpg.Connection, table: str, sort: str, owner: str, owner_id: str, *, oldest_first: bool = False
+) -> str:
+    """A cursor made from the row PAGE + 1 from the end of a list (newest first on (sort, id), or
+    oldest first), built the way the server builds its `next` cursors: it asks for the last full page.
+    `owner` is a column, or a condition on $1."""
+    where = f"WHERE {owner}" if "$1" in owner else f"WHERE {owner} = $1"
+    order = "ASC" if oldest_first else "DESC"
     total = await conn.fetchval(f"SELECT count(*) FROM {table} {where}", owner_id)
     anchor = await conn.fetchrow(
-        f"SELECT {sort} AS sort, id FROM {table} {where} ORDER BY {sort} DESC, id DESC OFFSET $2 LIMIT 1",
+        f"SELECT {sort} AS sort, id FROM {table} {where} ORDER BY {sort} {order}, id {order} OFFSET $2 LIMIT 1",
         owner_id,
         max(total - PAGE - 1, 0),
     )
@@ -217,7 +267,12 @@ async def seed(database_url: str, records: int) -> Seeded:
                 "SELECT id FROM project WHERE platform_id = $1 AND type = 'TEAM' ORDER BY created DESC, id LIMIT 1",
                 platform_id,
             )
-            await conn.execute(SEED_LIST_FLOWS, list_project_id, trigger, max(records // 10, 2 * PAGE + 1))
+            listed = max(records // 10, 2 * PAGE + 1)
+            await conn.execute(SEED_LIST_FLOWS, list_project_id, trigger, listed)
+            await conn.execute(SEED_LIST_FOLDERS, list_project_id, listed)
+            await conn.execute(SEED_FOLDER_FLOWS, list_project_id, listed)
+            await conn.execute(SEED_PROJECT_CONNECTIONS, list_project_id, platform_id, listed, created.owner_id)
+            await conn.execute(SEED_USERS_AND_MEMBERS, list_project_id, platform_id, listed)
         await conn.execute("VACUUM ANALYZE")  # settle the new rows now, not while measuring
         project_ids = [
             r["id"]
@@ -242,6 +297,20 @@ async def seed(database_url: str, records: int) -> Seeded:
             deep_projects=await _deep_cursor(conn, "project", "created", "platform_id", platform_id),
             deep_flows=await _deep_cursor(conn, "flow", "updated", "project_id", list_project_id),
             deep_connections=await _deep_cursor(conn, "app_connection", "created", "platform_id", platform_id),
+            deep_folders=await _deep_cursor(
+                conn, "folder", "created", "project_id", list_project_id, oldest_first=True
+            ),
+            deep_project_connections=await _deep_cursor(
+                conn,
+                "app_connection",
+                "created",
+                "id IN (SELECT connection_id FROM app_connection_project WHERE project_id = $1)",
+                list_project_id,
+            ),
+            deep_users=await _deep_cursor(conn, '"user"', "created", "platform_id", platform_id),
+            deep_members=await _deep_cursor(
+                conn, "project_member", "created", "project_id", list_project_id, oldest_first=True
+            ),
         )
     finally:
         await conn.close()
@@ -519,6 +588,11 @@ ADD_ACTION = (
     '"type":"CODE","valid":true,"settings":{"sourceCode":{"code":"export const code = async () => 1",'
     '"packageJson":"{}"},"input":{}}}}}'
 )
+PROJECT_UPSERT = (
+    '{"displayName":"Bench {n}","pieceName":"@activepieces/piece-slack","externalId":"bench-{n}",'
+    '"type":"SECRET_TEXT","value":{"type":"SECRET_TEXT","secret_text":"s3cret"},"projectId":"{id}"}'
+)
+CREATE_FOLDER = '{"displayName":"Bench folder {n}","projectId":"{id}"}'
 UPSERT = (
     '{"displayName":"Bench {n}","pieceName":"@activepieces/piece-slack","externalId":"bench-{n}",'
     '"type":"SECRET_TEXT","value":{"type":"SECRET_TEXT","secret_text":"s3cret"},"scope":"PLATFORM","projectIds":[]}'
@@ -545,6 +619,22 @@ def lists(seeded: Seeded) -> list[Pair]:
         (f"GET /v1/projects?limit={PAGE}", f"/v1/projects?limit={PAGE}", seeded.deep_projects),
         (f"GET /v1/flows?projectId&limit={PAGE}", flows, seeded.deep_flows),
         (f"GET /v1/global-connections?limit={PAGE}", f"/v1/global-connections?limit={PAGE}", seeded.deep_connections),
+        (
+            f"GET /v1/folders?projectId&limit={PAGE}",
+            f"/v1/folders?projectId={seeded.list_project_id}&limit={PAGE}",
+            seeded.deep_folders,
+        ),
+        (
+            f"GET /v1/app-connections?projectId&limit={PAGE}",
+            f"/v1/app-connections?projectId={seeded.list_project_id}&limit={PAGE}",
+            seeded.deep_project_connections,
+        ),
+        (f"GET /v1/users?limit={PAGE}", f"/v1/users?limit={PAGE}", seeded.deep_users),
+        (
+            f"GET /v1/project-members?projectId&limit={PAGE}",
+            f"/v1/project-members?projectId={seeded.list_project_id}&limit={PAGE}",
+            seeded.deep_members,
+        ),
     ]
     pairs = []
     for name, path, deep in listed:
@@ -629,6 +719,25 @@ def writes(files: Files) -> list[Pair]:
         Pair(
             Endpoint("POST /v1/global-connections", "/v1/global-connections", method="POST", body=UPSERT),
             Endpoint("base: upsert connection", "/v1/global-connections", method="POST", body=UPSERT, token=""),
+        ),
+        Pair(
+            Endpoint("POST /v1/folders", "/v1/folders", files.project_ids, method="POST", body=CREATE_FOLDER),
+            Endpoint(
+                "base: create folder", "/v1/folders", files.project_ids, method="POST", body=CREATE_FOLDER, token=""
+            ),
+        ),
+        Pair(
+            Endpoint(
+                "POST /v1/app-connections", "/v1/app-connections", files.project_ids, method="POST", body=PROJECT_UPSERT
+            ),
+            Endpoint(
+                "base: upsert project connection",
+                "/v1/app-connections",
+                files.project_ids,
+                method="POST",
+                body=PROJECT_UPSERT,
+                token="",
+            ),
         ),
     ]
 
@@ -894,6 +1003,27 @@ def parse_sizes(value: str) -> list[int]:
     return [int(part.replace("_", "")) for part in value.split(",") if part.strip()]
 
 
+def chooser(only: str | None) -> Callable[[Seeded, Files], list[Pair]]:
+    """The endpoints `--only` names: a group, or those whose name holds one of the comma-separated parts."""
+    groups: dict[str | None, Callable[[Seeded, Files], list[Pair]]] = {
+        None: lambda seeded, files: reads(seeded, files) + writes(files),
+        "reads": reads,
+        "writes": lambda seeded, files: writes(files),
+        "lists": lambda seeded, files: lists(seeded),
+    }
+    if only in groups:
+        return groups[only]
+    parts = [part.strip() for part in (only or "").split(",") if part.strip()]
+
+    def matching(seeded: Seeded, files: Files) -> list[Pair]:
+        pairs = [p for p in groups[None](seeded, files) if any(part in p.server.name for part in parts)]
+        if not pairs:
+            sys.exit(f"--only {only}: no endpoint's name holds any of {parts}")
+        return pairs
+
+    return matching
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=1, help="server (and baseline) worker processes")
@@ -905,7 +1035,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32, help="concurrent HTTP connections")
     parser.add_argument("--repeat", type=int, default=3, help="rounds; the table shows medians")
     parser.add_argument("--sizes", type=parse_sizes, help="e.g. 1000,10000,100000: the lists at each K")
-    parser.add_argument("--only", choices=["reads", "writes", "lists"], help="measure only these endpoints")
+    parser.add_argument(
+        "--only",
+        help="measure only these endpoints: reads, writes, lists, or comma-separated parts of endpoint names"
+        " (e.g. folders,app-connections)",
+    )
     parser.add_argument("--profile", type=Path, help="record the server with py-spy into this directory")
     parser.add_argument("--scaling", action="store_true", help="by-id reads: 2 workers against 1")
     parser.add_argument("--rss", action="store_true", help="a worker's RSS after 1,000 and 100,000 requests")
@@ -938,12 +1072,7 @@ def main() -> None:
     elif args.rss:
         report["rss"] = measure_rss(args, load, tmp)
     else:
-        choose: Callable[[Seeded, Files], list[Pair]] = {
-            None: lambda seeded, files: reads(seeded, files) + writes(files),
-            "reads": reads,
-            "writes": lambda seeded, files: writes(files),
-            "lists": lambda seeded, files: lists(seeded),
-        }[args.only if not args.sizes else "lists"]
+        choose = chooser(args.only if not args.sizes else "lists")
         for records in args.sizes or [args.records]:
             measurements.append(measure(records, args, load, tmp, choose))
             print_table(measurements[-1], args, generator)
