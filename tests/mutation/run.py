@@ -152,6 +152,14 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_project_roles.py", "tests/upstream/test_upstream_project_roles.py"),
     ),
     Mutant(
+        "user-delete-takes-team-projects",
+        "deleting a user no longer hands their TEAM projects to the platform owner (they go with the user)",
+        "app/users/service.py",
+        "            await users.hand_over_team_projects(user_id, principal.owner_id)\n",
+        "",
+        ("tests/test_users.py", "tests/upstream/test_upstream_platform_users.py"),
+    ),
+    Mutant(
         "piece-filter-ignored",
         "a project's ALLOWED piece filter is ignored when a connection is made",
         "app/app_connections/service.py",
