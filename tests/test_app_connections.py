@@ -193,6 +193,15 @@ async def test_the_project_piece_filter_applies(tenant: Tenant) -> None:
     assert allowed.status_code == 201, allowed.text
 
 
+async def test_an_empty_allowed_list_refuses_every_piece(tenant: Tenant) -> None:
+    project_id = await new_project(tenant)
+    plan = {"piecesFilterType": "ALLOWED", "pieces": []}
+    assert (await tenant.client.post(f"/v1/projects/{project_id}", json={"plan": plan})).status_code == 200
+    refused = await tenant.client.post("/v1/app-connections", json=body(project_id))
+    assert (refused.status_code, refused.json()["code"]) == (404, "ENTITY_NOT_FOUND")
+    assert await listed(tenant, project_id) == []
+
+
 # --- bad input
 
 

@@ -166,6 +166,23 @@ async def test_a_lookup_under_way_when_keys_are_forgotten_is_not_remembered() ->
     assert lookups == 2  # with nothing forgotten meanwhile, the answer is remembered
 
 
+async def test_forgetting_a_platform_forgets_its_keys_and_only_them() -> None:
+    lookups: list[str] = []
+
+    async def resolve(key_hash: str) -> Principal | None:
+        lookups.append(key_hash)
+        return Principal("deleted" if len(lookups) == 1 else "kept", "owner", "key")
+
+    authenticator = ApiKeyAuthenticator(resolve, ttl_seconds=60)
+    assert (await authenticator.authenticate("sk-deleted")).platform_id == "deleted"
+    assert (await authenticator.authenticate("sk-kept")).platform_id == "kept"
+    authenticator.forget_platform("deleted")
+    await authenticator.authenticate("sk-kept")
+    assert len(lookups) == 2  # the other platform's key is still remembered
+    await authenticator.authenticate("sk-deleted")
+    assert len(lookups) == 3  # the deleted platform's key is looked up again
+
+
 async def test_nothing_is_remembered_while_the_change_listener_is_down() -> None:
     lookups = 0
 

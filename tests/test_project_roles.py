@@ -157,6 +157,12 @@ async def test_a_name_is_unique_on_the_platform_in_any_case(tenant: Tenant, make
     await create(other, "Release Manager")
 
 
+@pytest.mark.parametrize("name", ["admin", "EDITOR", "vIEWER"])
+async def test_a_default_roles_name_in_another_case_is_taken(tenant: Tenant, name: str) -> None:
+    response = await tenant.client.post("/v1/project-roles", json={"name": name, "permissions": [], "type": "CUSTOM"})
+    assert (response.status_code, response.json()) == (409, name_taken(name))
+
+
 async def test_concurrent_creates_of_one_name_make_one_role(tenant: Tenant) -> None:
     body = {"name": "Racer", "permissions": ["READ_FLOW"], "type": "CUSTOM"}
     responses = await asyncio.gather(*(tenant.client.post("/v1/project-roles", json=body) for _ in range(8)))

@@ -279,6 +279,19 @@ async def test_a_team_project_a_deleted_user_owned_stays_with_the_platform_owner
     assert kept.status_code == 200 and kept.json()["ownerId"] == tenant.owner_id
 
 
+async def test_a_deleted_users_team_project_keeps_its_flows_and_stays_listed(tenant: Tenant, db: Database) -> None:
+    user = await add_user(db, tenant, personalProject=False)
+    team = (await tenant.client.post("/v1/projects", json={"displayName": "Kept with its flows"})).json()
+    flow = await tenant.client.post("/v1/flows", json={"displayName": "Kept", "projectId": team["id"]})
+    assert flow.status_code == 201
+    async with db.transaction() as conn:
+        await conn.execute(text("UPDATE project SET owner_id = :u WHERE id = :p"), {"u": user["id"], "p": team["id"]})
+    assert (await tenant.client.delete(f"/v1/users/{user['id']}")).status_code == 204
+    listed = (await tenant.client.get("/v1/projects", params={"types": "TEAM"})).json()["data"]
+    assert team["id"] in [p["id"] for p in listed]
+    assert (await tenant.client.get(f"/v1/flows/{flow.json()['id']}")).status_code == 200
+
+
 async def test_delete_of_another_platforms_user_is_404_and_deletes_nothing(
     make_tenant: TenantFactory, db: Database
 ) -> None:
