@@ -276,7 +276,9 @@ async def test_list_filters_and_pages(tenant: Tenant) -> None:
     assert await ids() == [gmail["id"], slack["id"]]  # newest first
     assert await ids(pieceName="@activepieces/piece-gmail") == [gmail["id"]]
     assert await ids(displayName="production") == [slack["id"]]
-    assert await ids(displayName="%") == [gmail["id"]]
+    # `%` and `_` are wildcards, as on the real server.
+    assert await ids(displayName="%") == [gmail["id"], slack["id"]]
+    assert await ids(displayName="100_") == [gmail["id"]]
     assert await ids(status=["ERROR", "MISSING"]) == []
     assert await ids(scope="PLATFORM") == []
     first = (await tenant.client.get("/v1/app-connections", params={"projectId": project_id, "limit": 1})).json()

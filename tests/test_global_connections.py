@@ -402,7 +402,9 @@ async def test_list_filters(tenant: Tenant) -> None:
     assert await ids(pieceName="@activepieces/piece") == []
     assert await ids(displayName="production") == [slack["id"]]
     assert await ids(displayName="100%_") == [gmail["id"]]
-    assert await ids(displayName="%") == [gmail["id"]]
+    # `%` and `_` are wildcards, as on the real server.
+    assert await ids(displayName="%") == [gmail["id"], slack["id"]]
+    assert await ids(displayName="S_ack") == [slack["id"]]
     assert await ids(status="ACTIVE") == [gmail["id"], slack["id"]]
     assert await ids(status=["ERROR", "MISSING"]) == []
     assert await ids(scope="PLATFORM") == [gmail["id"], slack["id"]]
