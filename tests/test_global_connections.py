@@ -408,7 +408,23 @@ async def test_list_filters(tenant: Tenant) -> None:
     assert await ids(status="ACTIVE") == [gmail["id"], slack["id"]]
     assert await ids(status=["ERROR", "MISSING"]) == []
     assert await ids(scope="PLATFORM") == [gmail["id"], slack["id"]]
-    assert await ids(scope="PROJECT") == []
+    # The route lists global connections whatever `scope` says, as the real server does (its
+    # controller lists scope PLATFORM and ignores the query's scope). Before, scope=PROJECT listed the
+    # projects' own connections instead.
+    own = await tenant.client.post(
+        "/v1/app-connections",
+        json={
+            "externalId": "own",
+            "displayName": "Own",
+            "pieceName": "@activepieces/piece-slack",
+            "projectId": project_id,
+            "type": "SECRET_TEXT",
+            "value": {"type": "SECRET_TEXT", "secret_text": "s"},
+        },
+    )
+    assert own.status_code == 201, own.text
+    assert await ids(scope="PROJECT") == [gmail["id"], slack["id"]]
+    assert await ids() == [gmail["id"], slack["id"]]
 
 
 @pytest.mark.parametrize(

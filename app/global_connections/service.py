@@ -114,8 +114,9 @@ class GlobalConnectionService:
         piece_name: str | None,
         display_name: str | None,
         statuses: list[str] | None,
-        scope: str | None,
     ) -> dict[str, Any]:
+        """The platform's global connections; the list's `scope` filter is accepted but, as on the real
+        server, does not narrow it."""
         position = decode_cursor(cursor)
         async with self.db.fast_read() as conn:
             page = await fetch_connection_page(
@@ -126,7 +127,7 @@ class GlobalConnectionService:
                 piece_name=piece_name,
                 display_name=display_name,
                 statuses=statuses,
-                scope=scope,
+                scope=PLATFORM,
             )
         return page.to_body(connection_body)
 
