@@ -138,6 +138,22 @@ async def link_count(db: Database, *, connection_id: str | None = None, project_
 # --- upsert
 
 
+async def test_piece_version_defaults_to_the_pieces_newest_version(tenant: Tenant) -> None:
+    """Without `pieceVersion`, a connection stores its piece's newest version in the catalogue, and
+    `0.0.0` for a piece the catalogue does not hold, as the real server fills it in: a version, never a
+    word. (Before, "latest" was stored.) A version sent is kept."""
+    project_id = await personal_project_id(tenant)
+    known = await tenant.client.post("/v1/global-connections", json=upsert_body([project_id]))
+    unknown = await tenant.client.post(
+        "/v1/global-connections", json=upsert_body([project_id], pieceName="@acme/piece-unknown")
+    )
+    sent = await tenant.client.post("/v1/global-connections", json=upsert_body([project_id], pieceVersion="0.3.1"))
+    assert [r.status_code for r in (known, unknown, sent)] == [201, 201, 201]
+    assert known.json()["pieceVersion"] == "0.17.9"
+    assert unknown.json()["pieceVersion"] == "0.0.0"
+    assert sent.json()["pieceVersion"] == "0.3.1"
+
+
 async def test_create_returns_the_connection_without_its_value(tenant: Tenant) -> None:
     project_id = await personal_project_id(tenant)
     response = await tenant.client.post(
@@ -154,7 +170,7 @@ async def test_create_returns_the_connection_without_its_value(tenant: Tenant) -
     assert body["projectIds"] == [project_id]
     assert body["scope"] == "PLATFORM"
     assert body["status"] == "ACTIVE"
-    assert body["pieceVersion"] == "latest"
+    assert body["pieceVersion"] == "0.17.9"  # the piece's newest version in the catalogue
     assert body["preSelectForNewProjects"] is False
     assert body["usingSecretManager"] is False
     assert body["platformId"] == tenant.platform_id

@@ -8,9 +8,9 @@ from typing import Any
 import asyncpg
 
 from app.app_connections.service import (
-    DEFAULT_PIECE_VERSION,
     assert_projects_in_platform,
     not_found,
+    piece_version_of,
     secret_context,
 )
 from app.edge.auth import Principal
@@ -54,7 +54,7 @@ class GlobalConnectionService:
                         "external_id": external_id,
                         "display_name": request.displayName,
                         "piece_name": request.pieceName,
-                        "piece_version": request.pieceVersion or DEFAULT_PIECE_VERSION,
+                        "piece_version": piece_version_of(request.pieceName, request.pieceVersion),
                         "type": request.type,
                         "scope": PLATFORM,
                         "status": "ACTIVE",
