@@ -95,6 +95,14 @@ async def get_flow(tenant: Tenant, flow_id: str) -> dict[str, Any]:
 # --- upsert
 
 
+async def test_piece_version_defaults_to_the_pieces_newest_version(tenant: Tenant) -> None:
+    """Without `pieceVersion`: the piece's newest version in the catalogue, `0.0.0` for a piece it does
+    not hold (the real server's fill-in). Before, "latest" was stored. A placeholder gets the same."""
+    project_id = await personal_project_id(tenant)
+    assert (await upsert(tenant, project_id, "a"))["pieceVersion"] == "0.17.9"
+    assert (await upsert(tenant, project_id, "b", pieceName="@acme/piece-unknown"))["pieceVersion"] == "0.0.0"
+
+
 async def test_upsert_makes_a_project_connection(tenant: Tenant) -> None:
     project_id = await personal_project_id(tenant)
     created = await upsert(tenant, project_id, metadata={"team": "ops"}, pieceVersion="0.3.1")
@@ -276,7 +284,9 @@ async def test_list_filters_and_pages(tenant: Tenant) -> None:
     assert await ids() == [gmail["id"], slack["id"]]  # newest first
     assert await ids(pieceName="@activepieces/piece-gmail") == [gmail["id"]]
     assert await ids(displayName="production") == [slack["id"]]
-    assert await ids(displayName="%") == [gmail["id"]]
+    # `%` and `_` are wildcards, as on the real server.
+    assert await ids(displayName="%") == [gmail["id"], slack["id"]]
+    assert await ids(displayName="100_") == [gmail["id"]]
     assert await ids(status=["ERROR", "MISSING"]) == []
     assert await ids(scope="PLATFORM") == []
     first = (await tenant.client.get("/v1/app-connections", params={"projectId": project_id, "limit": 1})).json()

@@ -336,6 +336,7 @@ async def test_list_pages_and_filters(tenant: Tenant) -> None:
         return [f["id"] for f in response.json()["data"]]
 
     assert await ids(name="flow 3") == [created[3]["id"]]
+    assert await ids(name="flow_3") == [created[3]["id"]]  # `_` is a wildcard, as on the real server
     assert await ids(externalIds=["ext-1", "ext-2"]) == [created[2]["id"], created[1]["id"]]
     assert await ids(status="ENABLED") == []
     assert len(await ids(status="DISABLED")) == 5

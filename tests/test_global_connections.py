@@ -138,6 +138,22 @@ async def link_count(db: Database, *, connection_id: str | None = None, project_
 # --- upsert
 
 
+async def test_piece_version_defaults_to_the_pieces_newest_version(tenant: Tenant) -> None:
+    """Without `pieceVersion`, a connection stores its piece's newest version in the catalogue, and
+    `0.0.0` for a piece the catalogue does not hold, as the real server fills it in: a version, never a
+    word. (Before, "latest" was stored.) A version sent is kept."""
+    project_id = await personal_project_id(tenant)
+    known = await tenant.client.post("/v1/global-connections", json=upsert_body([project_id]))
+    unknown = await tenant.client.post(
+        "/v1/global-connections", json=upsert_body([project_id], pieceName="@acme/piece-unknown")
+    )
+    sent = await tenant.client.post("/v1/global-connections", json=upsert_body([project_id], pieceVersion="0.3.1"))
+    assert [r.status_code for r in (known, unknown, sent)] == [201, 201, 201]
+    assert known.json()["pieceVersion"] == "0.17.9"
+    assert unknown.json()["pieceVersion"] == "0.0.0"
+    assert sent.json()["pieceVersion"] == "0.3.1"
+
+
 async def test_create_returns_the_connection_without_its_value(tenant: Tenant) -> None:
     project_id = await personal_project_id(tenant)
     response = await tenant.client.post(
@@ -154,7 +170,7 @@ async def test_create_returns_the_connection_without_its_value(tenant: Tenant) -
     assert body["projectIds"] == [project_id]
     assert body["scope"] == "PLATFORM"
     assert body["status"] == "ACTIVE"
-    assert body["pieceVersion"] == "latest"
+    assert body["pieceVersion"] == "0.17.9"  # the piece's newest version in the catalogue
     assert body["preSelectForNewProjects"] is False
     assert body["usingSecretManager"] is False
     assert body["platformId"] == tenant.platform_id
@@ -402,11 +418,29 @@ async def test_list_filters(tenant: Tenant) -> None:
     assert await ids(pieceName="@activepieces/piece") == []
     assert await ids(displayName="production") == [slack["id"]]
     assert await ids(displayName="100%_") == [gmail["id"]]
-    assert await ids(displayName="%") == [gmail["id"]]
+    # `%` and `_` are wildcards, as on the real server.
+    assert await ids(displayName="%") == [gmail["id"], slack["id"]]
+    assert await ids(displayName="S_ack") == [slack["id"]]
     assert await ids(status="ACTIVE") == [gmail["id"], slack["id"]]
     assert await ids(status=["ERROR", "MISSING"]) == []
     assert await ids(scope="PLATFORM") == [gmail["id"], slack["id"]]
-    assert await ids(scope="PROJECT") == []
+    # The route lists global connections whatever `scope` says, as the real server does (its
+    # controller lists scope PLATFORM and ignores the query's scope). Before, scope=PROJECT listed the
+    # projects' own connections instead.
+    own = await tenant.client.post(
+        "/v1/app-connections",
+        json={
+            "externalId": "own",
+            "displayName": "Own",
+            "pieceName": "@activepieces/piece-slack",
+            "projectId": project_id,
+            "type": "SECRET_TEXT",
+            "value": {"type": "SECRET_TEXT", "secret_text": "s"},
+        },
+    )
+    assert own.status_code == 201, own.text
+    assert await ids(scope="PROJECT") == [gmail["id"], slack["id"]]
+    assert await ids() == [gmail["id"], slack["id"]]
 
 
 @pytest.mark.parametrize(

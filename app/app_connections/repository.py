@@ -15,11 +15,9 @@ from sqlalchemy.types import String
 from app.app_connections.models import AppConnection, AppConnectionProject
 from app.flows.repository import flows_using_connection
 from app.kit.db import (
-    LIKE_ESCAPE,
     CompiledQuery,
     affected_rows,
     compiled,
-    escape_like,
     foreign_key_violation_on,
     iso_text,
     update_row,
@@ -118,7 +116,7 @@ def _connection_page(
     if by_piece:
         query = query.where(connection_t.c.piece_name == bindparam("piece_name"))
     if by_display_name:
-        query = query.where(connection_t.c.display_name.icontains(bindparam("display_name"), escape=LIKE_ESCAPE))
+        query = query.where(connection_t.c.display_name.icontains(bindparam("display_name")))
     if by_status:
         query = query.where(connection_t.c.status == any_(bindparam("statuses", type_=TEXT_ARRAY)))
     if by_scope:
@@ -148,7 +146,7 @@ async def fetch_connection_page(
     if piece_name is not None:
         values["piece_name"] = piece_name
     if display_name:
-        values["display_name"] = escape_like(display_name)
+        values["display_name"] = display_name
     if statuses:
         values["statuses"] = statuses
     if scope is not None:

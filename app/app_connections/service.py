@@ -34,8 +34,20 @@ from app.kit.errors import (
 )
 from app.kit.ids import new_id
 from app.kit.pagination import decode_cursor
+from app.pieces import catalog
 
-DEFAULT_PIECE_VERSION = "latest"
+# The version stored for a piece the catalogue does not hold, when none is sent (the real server's
+# own fill-in for such connections).
+UNKNOWN_PIECE_VERSION = "0.0.0"
+
+
+def piece_version_of(piece_name: str, sent: str | None) -> str:
+    """The version a connection stores: the one sent, else the piece's newest in the catalogue."""
+    if sent:
+        return sent
+    return catalog.latest_version(piece_name) or UNKNOWN_PIECE_VERSION
+
+
 PROJECT = "PROJECT"
 
 
@@ -95,7 +107,7 @@ class AppConnectionService:
             "external_id": request.externalId,
             "display_name": request.displayName,
             "piece_name": request.pieceName,
-            "piece_version": request.pieceVersion or DEFAULT_PIECE_VERSION,
+            "piece_version": piece_version_of(request.pieceName, request.pieceVersion),
             "type": "NO_AUTH" if placeholder else request.type,
             "scope": PROJECT,
             "status": "MISSING" if placeholder else "ACTIVE",

@@ -27,10 +27,8 @@ from sqlalchemy.types import String
 from app.flows.models import Flow, FlowVersion
 from app.folders.repository import folder_for_name, folder_in_project
 from app.kit.db import (
-    LIKE_ESCAPE,
     CompiledQuery,
     compiled,
-    escape_like,
     insert_row,
     iso_text,
     unique_violation_on,
@@ -172,7 +170,7 @@ def _flow_page(
     if by_status:
         query = query.where(flow_t.c.status == any_(bindparam("statuses", type_=ARRAY(String))))
     if by_name:
-        query = query.where(_of_latest(version_t.c.display_name).icontains(bindparam("name"), escape=LIKE_ESCAPE))
+        query = query.where(_of_latest(version_t.c.display_name).icontains(bindparam("name")))
     if by_external_id:
         query = query.where(flow_t.c.external_id == any_(bindparam("external_ids", type_=ARRAY(String))))
     if by_connection:
@@ -214,7 +212,7 @@ async def fetch_flow_page(
     if statuses:
         values["statuses"] = statuses
     if name:
-        values["name"] = escape_like(name)
+        values["name"] = name
     if external_ids:
         values["external_ids"] = external_ids
     if connection_external_ids:

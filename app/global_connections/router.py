@@ -56,8 +56,9 @@ async def list_global_connections(
     pieceName: str | None = Query(None),
     displayName: str | None = Query(None),
     status: list[AppConnectionStatus] | None = Query(None, max_length=MAX_QUERY_LIST_ITEMS),
-    scope: AppConnectionScope | None = Query(None),
+    scope: AppConnectionScope | None = Query(None, description="Accepted; the list is always the global connections."),
 ) -> Response:
+    del scope  # validated only: the real server lists global connections whatever it says
     body = await service_of(http).list(
         principal_of(http),
         limit=min(limit, MAX_PAGE_SIZE),
@@ -65,7 +66,6 @@ async def list_global_connections(
         piece_name=pieceName,
         display_name=displayName,
         statuses=[s.value for s in status] if status else None,
-        scope=scope.value if scope else None,
     )
     return ApJSONResponse(body)
 

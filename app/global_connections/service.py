@@ -8,9 +8,9 @@ from typing import Any
 import asyncpg
 
 from app.app_connections.service import (
-    DEFAULT_PIECE_VERSION,
     assert_projects_in_platform,
     not_found,
+    piece_version_of,
     secret_context,
 )
 from app.edge.auth import Principal
@@ -54,7 +54,7 @@ class GlobalConnectionService:
                         "external_id": external_id,
                         "display_name": request.displayName,
                         "piece_name": request.pieceName,
-                        "piece_version": request.pieceVersion or DEFAULT_PIECE_VERSION,
+                        "piece_version": piece_version_of(request.pieceName, request.pieceVersion),
                         "type": request.type,
                         "scope": PLATFORM,
                         "status": "ACTIVE",
@@ -114,8 +114,9 @@ class GlobalConnectionService:
         piece_name: str | None,
         display_name: str | None,
         statuses: list[str] | None,
-        scope: str | None,
     ) -> dict[str, Any]:
+        """The platform's global connections; the list's `scope` filter is accepted but, as on the real
+        server, does not narrow it."""
         position = decode_cursor(cursor)
         async with self.db.fast_read() as conn:
             page = await fetch_connection_page(
@@ -126,7 +127,7 @@ class GlobalConnectionService:
                 piece_name=piece_name,
                 display_name=display_name,
                 statuses=statuses,
-                scope=scope,
+                scope=PLATFORM,
             )
         return page.to_body(connection_body)
 

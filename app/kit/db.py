@@ -528,14 +528,6 @@ def iso_text(column: ColumnElement[Any]) -> ColumnElement[str]:
     return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 
 
-def escape_like(value: str) -> str:
-    """A value for a `contains(..., escape=LIKE_ESCAPE)` pattern: its `%`, `_` and `/` match themselves."""
-    return value.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
-
-
-LIKE_ESCAPE = "/"
-
-
 def foreign_key_violation_on(exc: BaseException, *referred_tables: str) -> bool:
     """True when `exc` (asyncpg's, or SQLAlchemy's wrapping it) was raised by a foreign key to one of
     `referred_tables` (the naming convention ends each foreign key's name with the table it refers to)."""

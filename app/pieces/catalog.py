@@ -7,8 +7,11 @@ import functools
 import gzip
 import hashlib
 import json
+import re
 from importlib import resources
 from typing import Any
+
+from app.pieces.versions import EXACT_VERSION_PATTERN, newest_first
 
 # The Activepieces release this server answers as: a piece is offered when the release lies within its
 # `minimumSupportedRelease`..`maximumSupportedRelease` (the real server's own release check).
@@ -61,6 +64,20 @@ def find(name: str, version: str) -> dict[str, Any] | None:
         if piece["name"] == name and piece["version"] == version:
             return piece
     return None
+
+
+def latest_version(name: str) -> str | None:
+    """The newest exact version of the piece `name` in the catalogue, or None when it holds no such piece."""
+    return _latest_versions().get(name)
+
+
+@functools.cache
+def _latest_versions() -> dict[str, str]:
+    newest: dict[str, str] = {}
+    for piece in newest_first(list(load()), lambda piece: piece["version"]):
+        if re.match(EXACT_VERSION_PATTERN, piece["version"]):
+            newest.setdefault(piece["name"], piece["version"])
+    return newest
 
 
 def describe() -> str:

@@ -12,10 +12,8 @@ from sqlalchemy import ColumnElement, Select, String, any_, bindparam, delete, f
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.kit.db import (
-    LIKE_ESCAPE,
     CompiledQuery,
     compiled,
-    escape_like,
     foreign_key_violation_on,
     insert_row,
     iso_text,
@@ -102,7 +100,7 @@ class ProjectReads:
             if by_external_id:
                 query = query.where(project_t.c.external_id == bindparam("external_id"))
             if by_display_name:
-                query = query.where(project_t.c.display_name.icontains(bindparam("display_name"), escape=LIKE_ESCAPE))
+                query = query.where(project_t.c.display_name.icontains(bindparam("display_name")))
             if by_types:
                 query = query.where(project_t.c.type == any_(bindparam("types", type_=ARRAY(String))))
             if by_external_user:
@@ -134,7 +132,7 @@ class ProjectReads:
         if external_id is not None:
             values["external_id"] = external_id
         if display_name:
-            values["display_name"] = escape_like(display_name)
+            values["display_name"] = display_name
         if types:
             values["types"] = types
         if external_user_id is not None:

@@ -228,7 +228,9 @@ class ProjectService:
             projects = ProjectRepository(conn)
             project_type = await projects.get_type(principal.platform_id, project_id, lock="delete")
             if project_type is None:
-                raise await _missing(projects, project_id, principal)
+                # Another platform's project answers as a missing one in both modes: the real
+                # server's delete looks the project up on the caller's platform.
+                raise ProjectNotFound(project_id)
             if project_type == "PERSONAL":
                 raise ValidationFailed("Personal projects cannot be deleted")
             # Flows, versions, connection links and members go by ON DELETE CASCADE, atomically.

@@ -82,13 +82,21 @@ async def test_soft_deletes_project_by_id(tenant: Tenant) -> None:
     assert (await tenant.client.get(f"/v1/projects/{project['id']}")).status_code == 404
 
 
-# project.test.ts: "Delete Project endpoint" / "Fails if project to delete is not in current platform"
-async def test_fails_if_project_to_delete_is_not_in_current_platform(make_tenant: TenantFactory) -> None:
+# project.test.ts: "Delete Project endpoint" / "Returns 404 when a platform-scoped API key tries to
+# delete a project from another platform" (it replaces the older "Fails if project to delete is not in
+# current platform", which answered 403 AUTHORIZATION, as this server did before).
+async def test_returns_404_when_an_api_key_tries_to_delete_a_project_from_another_platform(
+    make_tenant: TenantFactory,
+) -> None:
+    """Before, the delete answered 403 AUTHORIZATION ("Service is not allowed to access this project")."""
     owner, stranger = await make_tenant(), await make_tenant()
     project = await create_team_project(owner)
     response = await stranger.client.delete(f"/v1/projects/{project['id']}")
-    assert response.status_code == 403
-    assert response.json()["code"] == "AUTHORIZATION"
+    assert response.status_code == 404
+    assert response.json() == {
+        "code": "ENTITY_NOT_FOUND",
+        "params": {"entityId": project["id"], "entityType": "project", "message": "Project not found"},
+    }
     assert (await owner.client.get(f"/v1/projects/{project['id']}")).status_code == 200
 
 
