@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import subprocess
 import threading
@@ -384,7 +385,6 @@ def test_a_replica_of_two_workers_restarted_under_load_fails_no_request(
 async def _hammer(replicas: list[Replica], keys: list[str], stop: asyncio.Event, sent: list[tuple[float, int]]) -> None:
     """Keep-alive clients on every replica, each sending `GET /v1/projects?limit=1` with a random key
     of the platform, recording when each request was sent and how it was answered."""
-    import random
 
     async def client_loop(replica: Replica, seed: int) -> None:
         chooser = random.Random(seed)

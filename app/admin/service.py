@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 
 import app.admin.models  # noqa: F401  (the faults and the request log are emptied by a reset too)
 from app.admin.seed import SeedDocument, apply_seed
@@ -22,6 +22,7 @@ from app.kit.ids import new_id
 from app.kit.serialization import iso
 from app.platforms.repository import PlatformRepository
 from app.platforms.service import PlatformService
+from app.projects.models import ProjectRole
 from app.projects.provisioning import PlatformProvisioning
 from app.users.schemas import NewUser
 from app.users.service import UserService
@@ -41,11 +42,9 @@ def _truncate_statement() -> str:
     return f"TRUNCATE TABLE {names} CASCADE"
 
 
-_SHARED_ROWS = "SELECT id, created, updated, name, permissions, type FROM project_role WHERE platform_id IS NULL"
-_RESTORE_SHARED_ROWS = (
-    "INSERT INTO project_role (id, created, updated, platform_id, name, permissions, type)"
-    " VALUES (:id, :created, :updated, NULL, :name, :permissions, :type)"
-)
+_role_t = ProjectRole.__table__
+# The default roles: no platform's, every platform's (made by a migration).
+_SHARED_ROWS = select(_role_t).where(_role_t.c.platform_id.is_(None))
 
 
 class AdminService:
@@ -123,11 +122,11 @@ class AdminService:
             async with self.db.transaction() as conn:
                 # The rows every platform shares (the default project roles, made by a migration) are
                 # the server's own, not a test's data: they outlive the reset.
-                shared = (await conn.execute(text(_SHARED_ROWS))).mappings().all()
+                shared = (await conn.execute(_SHARED_ROWS)).mappings().all()
                 # The faults and the request log are tables too: emptied with the rest.
                 await conn.execute(text(_truncate_statement()))
                 if shared:
-                    await conn.execute(text(_RESTORE_SHARED_ROWS), [dict(row) for row in shared])
+                    await conn.execute(insert(_role_t), [dict(row) for row in shared])
                 await publish(conn, "reset", change_id=change_id)
             self.authenticator.forget_all()
         self.traffic.requests.forget_pending()

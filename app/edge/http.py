@@ -512,6 +512,7 @@ class EdgeMiddleware:
         traffic = self.traffic
         api = api_path(scope["path"]) if traffic is not None else None
         try:
+            fault = None
             if api is not None and traffic is not None:
                 try:
                     fault = await traffic.faults.take(scope["method"], api)
@@ -521,9 +522,6 @@ class EdgeMiddleware:
                         return
                     # The database is down, so no fault can be read: the request goes on and is
                     # answered as it is with the admin API off (a 401 needs no database, a 503 else).
-                    fault = None
-            else:
-                fault = None
             if fault is not None:
                 if fault.delay_ms:
                     await asyncio.sleep(fault.delay_ms / 1000)

@@ -139,8 +139,7 @@ class ChangeListener:
                 self.connected.clear()
                 self._on_connection(False)
                 if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.shield(conn.close(timeout=2))
+                    await _close_quietly(conn)
             await asyncio.sleep(pause)
             pause = min(pause * 2, 5.0)
 
@@ -153,6 +152,12 @@ class ChangeListener:
                 return
             async with self._conn_lock:
                 await conn.execute("SELECT 1", timeout=5)
+
+
+async def _close_quietly(conn: asyncpg.Connection) -> None:
+    """Close a dedicated connection that may already be broken, even if the closer is cancelled."""
+    with contextlib.suppress(Exception):
+        await asyncio.shield(conn.close(timeout=2))
 
 
 @dataclass
@@ -194,8 +199,7 @@ class ChangeConfirmation:
             yield change
             await self._wait(conn, change)
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(conn.close(timeout=2))
+            await _close_quietly(conn)
 
     async def _wait(self, conn: asyncpg.Connection, change: PendingChange) -> None:
         deadline = time.monotonic() + self._timeout
