@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 LATEST_FLOW_SCHEMA_VERSION = "28"
+# "0" to the newest, as a pattern for the API's description.
+KNOWN_SCHEMA_VERSION_PATTERN = "^(" + "|".join(str(n) for n in range(int(LATEST_FLOW_SCHEMA_VERSION) + 1)) + ")$"
 
 
 class NewerSchemaVersion(ValueError):
