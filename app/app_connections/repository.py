@@ -303,9 +303,9 @@ class AppConnectionRepository:
         )
 
     async def upsert(self, values: dict[str, Any], *, only_missing: bool = False) -> str | None:
-        """Insert, or update the connection with the same upsert key (externalId on the platform for
-        a global one, in the project for a project one). Atomic: two concurrent upserts of one key
-        make one row. Returns the row's id; None when `only_missing` left an existing row alone."""
+        """Insert, or update the project connection with the same upsert key (externalId in the
+        project; a global one goes through `upsert_global`). Atomic: two concurrent upserts of one
+        key make one row. Returns the row's id; None when `only_missing` left an existing row alone."""
         statement = compiled(_upsert, tuple(values), values["scope"], only_missing)
         try:
             found = await statement.fetchval(self.conn, **{"v_" + k: v for k, v in values.items()})
