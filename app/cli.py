@@ -486,6 +486,8 @@ def diff(
     except (OSError, RecordingError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    if target is None and key is not None:
+        raise typer.BadParameter("--key is a key of the --target server; give --target too", param_hint="--key")
     if target is None:
         place = own_server(edition.value)
     elif key is not None:

@@ -106,5 +106,7 @@ def _parse(lines: list[str], path: Path) -> Iterator[Exchange]:
                 status=int(item["status"]),
                 responseBody=item.get("responseBody"),
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except KeyError as exc:
+            raise RecordingError(f"{path}:{number}: not an exchange of a recording (no {exc})") from None
+        except (ValueError, TypeError) as exc:
             raise RecordingError(f"{path}:{number}: not an exchange of a recording ({exc})") from None
