@@ -461,6 +461,23 @@ def record(
     run_recorder(target, key, out, host="127.0.0.1", port=listen)
 
 
+@cli.command()
+def scenario(
+    target: str = typer.Option(..., help="Where to send it: the recorder (http://127.0.0.1:8765) or a server."),
+    key: str = typer.Option("", envvar="AP_RECORD_KEY", help="An API key (the recorder sends its own instead)."),
+) -> None:
+    """Run the drift scenario: projects, flows and global connections, their main cases and a few
+    errors; everything it makes is deleted at the end."""
+    import httpx
+
+    from app.drift.scenario import run_scenario
+
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    with httpx.Client(base_url=target.rstrip("/"), headers=headers, timeout=60) as client:
+        made = run_scenario(client, say=lambda line: typer.echo(line))
+    typer.echo(f"{made} requests sent to {target}", err=True)
+
+
 @cli.command(cls=_PlainUsage)
 def diff(
     recording: Path = typer.Argument(..., metavar="RECORDING", help="A recording made by `openpieces record`."),
@@ -501,23 +518,6 @@ def diff(
     typer.echo(report.as_json() if as_json else report.as_text())
     if report.differences:
         raise typer.Exit(1)
-
-
-@cli.command()
-def scenario(
-    target: str = typer.Option(..., help="Where to send it: the recorder (http://127.0.0.1:8765) or a server."),
-    key: str = typer.Option("", envvar="AP_RECORD_KEY", help="An API key (the recorder sends its own instead)."),
-) -> None:
-    """Run the drift scenario: projects, flows and global connections, their main cases and a few
-    errors; everything it makes is deleted at the end."""
-    import httpx
-
-    from app.drift.scenario import run_scenario
-
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
-    with httpx.Client(base_url=target.rstrip("/"), headers=headers, timeout=60) as client:
-        made = run_scenario(client, say=lambda line: typer.echo(line))
-    typer.echo(f"{made} requests sent to {target}", err=True)
 
 
 @cli.command("new-encryption-key")
