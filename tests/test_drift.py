@@ -139,10 +139,17 @@ def test_ids_pair_up_on_first_sight_and_a_reference_to_the_wrong_row_is_found() 
 
 def test_timestamps_and_cursors_match_by_kind_and_everything_else_exactly() -> None:
     pairs = Correspondence()
-    recorded = {"updated": "2024-01-10T10:00:00.000Z", "next": "Y3Vyc29y", "previous": None, "n": 2, "kept": True}
+    recorded = {
+        "data": [],
+        "updated": "2024-01-10T10:00:00.000Z",
+        "next": "Y3Vyc29y",
+        "previous": None,
+        "n": 2,
+        "kept": True,
+    }
     assert _compare(recorded, {**recorded, "updated": "2026-12-03T12:53:22.028Z", "next": "b3RoZXI"}, pairs) == []
     assert pairs.translate_cursor("Y3Vyc29y") == "b3RoZXI"
-    replayed = {"updated": "yesterday", "next": None, "previous": "cA", "n": "2", "extra": [1]}
+    replayed = {"data": [], "updated": "yesterday", "next": None, "previous": "cA", "n": "2", "extra": [1]}
     assert _compare(recorded, replayed) == [
         ("/updated", "timestamp", "2024-01-10T10:00:00.000Z", "yesterday"),
         ("/next", "type", "Y3Vyc29y", None),
@@ -151,11 +158,15 @@ def test_timestamps_and_cursors_match_by_kind_and_everything_else_exactly() -> N
         ("/kept", "missing", True, None),
         ("/extra", "extra", None, [1]),
     ]
-    assert _compare([1, {"a/b": "x"}, 3], [1, {"a/b": "y"}], status=(200, 201)) == [
+    assert _compare([1, {"a/b": "x", "next": "a"}, 3], [1, {"a/b": "y", "next": "b"}], status=(200, 201)) == [
         ("status", "status", 200, 201),
         ("/1/a~1b", "value", "x", "y"),
+        ("/1/next", "value", "a", "b"),  # no page: a value like any other
         ("/2", "missing", 3, None),
     ]
+    # A new project's colour is drawn at random.
+    assert _compare({"icon": {"color": "RED"}}, {"icon": {"color": "BLUE"}}) == []
+    assert _compare({"icon": {"color": "RED"}}, {"icon": {"color": None}}) == [("/icon/color", "type", "RED", None)]
 
 
 def test_the_recording_keeps_no_key_and_no_connection_secret() -> None:
