@@ -298,7 +298,7 @@ def _closing_multiprocess() -> type:
     return ClosingMultiprocess
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _listen(host: str, port: int, option: str = "--port") -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -306,7 +306,9 @@ def _listen(host: str, port: int) -> socket.socket:
         listener.bind((host, port))
     except OSError as exc:
         reason = "is already in use (another server running?)" if exc.errno == errno.EADDRINUSE else exc.strerror
-        log.error(f"cannot listen on {host}:{port}: the port {reason}; pick another with --port", extra={"port": port})
+        log.error(
+            f"cannot listen on {host}:{port}: the port {reason}; pick another with {option}", extra={"port": port}
+        )
         raise typer.Exit(1) from None
     listener.set_inheritable(True)
     return listener
@@ -457,8 +459,10 @@ def record(
     until interrupted. Send your requests, or `openpieces scenario`, to http://127.0.0.1:LISTEN."""
     from app.drift.proxy import run_recorder
 
+    # Bound first: a port in use is one clear error (exit code 1), not a recorder that never records.
+    listener = _listen("127.0.0.1", listen, "--listen")
     typer.echo(f"recording {target} through http://127.0.0.1:{listen} into {out}", err=True)
-    run_recorder(target, key, out, host="127.0.0.1", port=listen)
+    run_recorder(target, key, out, listener)
 
 
 @cli.command()
@@ -495,16 +499,21 @@ def diff(
 ) -> None:
     """Replay RECORDING against openpieces and report every difference in status, body shape and
     values (ids, timestamps and cursors compared by rule). Exit code 1 when there is a difference."""
+    import httpx
+
     from app.drift.recording import RecordingError, read_recording
     from app.drift.replay import fresh_platform, given_platform, own_server, replay_on
 
+    if target is None and key is not None:
+        raise typer.BadParameter("--key is a key of the --target server; give --target too", param_hint="--key")
     try:
         exchanges = read_recording(recording)
     except (OSError, RecordingError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    if target is None and key is not None:
-        raise typer.BadParameter("--key is a key of the --target server; give --target too", param_hint="--key")
+    if not exchanges:
+        typer.echo(f"error: {recording} holds no exchange: nothing was recorded", err=True)
+        raise typer.Exit(2)
     if target is None:
         place = own_server(edition.value)
     elif key is not None:
@@ -513,8 +522,15 @@ def diff(
         place = fresh_platform(target, admin_token, edition.value)
     else:
         raise typer.BadParameter("with --target, give --admin-token (a new platform) or --key", param_hint="--target")
-    with place as replay_target:
-        report = replay_on(replay_target, exchanges)
+    try:
+        with place as replay_target:
+            report = replay_on(replay_target, exchanges)
+    except httpx.HTTPStatusError as exc:  # the admin API refused the new platform
+        typer.echo(f"error: {exc.request.url} answered {exc.response.status_code}: {exc.response.text}", err=True)
+        raise typer.Exit(2) from None
+    except httpx.HTTPError as exc:
+        typer.echo(f"error: {target} did not answer: {exc!r}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(report.as_json() if as_json else report.as_text())
     if report.differences:
         raise typer.Exit(1)

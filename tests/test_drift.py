@@ -192,3 +192,19 @@ def test_the_recording_keeps_no_key_and_no_connection_secret() -> None:
     # A flow's step input named `value` is no secret.
     flow = Exchange(method="POST", path="/api/v1/flows/x", requestBody={"value": "kept"}, status=200)
     assert redacted_exchange(flow, [key]).requestBody == {"value": "kept"}
+
+
+@pytest.mark.slow
+def test_diff_refuses_what_is_no_recording(tmp_path: Path) -> None:
+    empty, broken = tmp_path / "empty.jsonl", tmp_path / "broken.jsonl"
+    empty.write_text("")
+    broken.write_text('{"method": "GET", "path": "/v1/health", "status": 200}\n{"path": "/v1/projects"}\n')
+    ran = run_cli("diff", str(empty), env={})
+    assert (ran.returncode, ran.stderr.strip()) == (2, f"error: {empty} holds no exchange: nothing was recorded")
+    ran = run_cli("diff", str(broken), env={})
+    assert (ran.returncode, ran.stderr.strip()) == (
+        2,
+        f"error: {broken}:2: not an exchange of a recording (no 'method')",
+    )
+    ran = run_cli("diff", str(broken), "--key", "sk-x", env={})
+    assert ran.returncode == 2 and "--key is a key of the --target server" in ran.stderr

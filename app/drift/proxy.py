@@ -4,6 +4,7 @@ writes each exchange to the recording as soon as it has the answer (a stopped re
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -64,7 +65,8 @@ def recorder_app(target: str, api_key: str, out: IO[str], *, timeout: float = 60
     return Starlette(routes=[Route("/{path:path}", forward, methods=_METHODS)], lifespan=lifespan)
 
 
-def run_recorder(target: str, api_key: str, out_path: Path, *, host: str, port: int) -> None:
-    """Serve the recorder until interrupted, writing `out_path` afresh."""
+def run_recorder(target: str, api_key: str, out_path: Path, listener: socket.socket) -> None:
+    """Serve the recorder on a bound socket until interrupted, writing `out_path` afresh."""
     with out_path.open("w", encoding="utf-8") as out:
-        uvicorn.run(recorder_app(target, api_key, out), host=host, port=port, log_level="warning")
+        config = uvicorn.Config(recorder_app(target, api_key, out), log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[listener])
