@@ -496,10 +496,14 @@ def snapshot_import(
 
     settings = get_settings()
     secrets = SecretBox(_encryption_key(settings))
+    try:
+        raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    except OSError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
     async def restore(db):  # type: ignore[no-untyped-def]
-        document = parse_document(sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes())
-        restored = await SnapshotService(db, secrets).restore(document, platform_id=platform_id, source_key=key)
+        restored = await SnapshotService(db, secrets).restore(parse_document(raw), platform_id=platform_id, source_key=key)
         if platform_id is None and settings.bootstrap_api_key:  # as the admin API's restore
             await PlatformProvisioning(db).ensure_bootstrap_platform(
                 settings.bootstrap_api_key, settings.bootstrap_edition
@@ -513,9 +517,6 @@ def snapshot_import(
         except ActivepiecesError as exc:
             typer.echo(json.dumps(exc.body()), err=True)
             raise typer.Exit(1) from exc
-        except OSError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
     typer.echo(json.dumps(restored))
 
 
