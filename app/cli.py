@@ -503,7 +503,9 @@ def snapshot_import(
         raise typer.Exit(2) from exc
 
     async def restore(db):  # type: ignore[no-untyped-def]
-        restored = await SnapshotService(db, secrets).restore(parse_document(raw), platform_id=platform_id, source_key=key)
+        restored = await SnapshotService(db, secrets).restore(
+            parse_document(raw), platform_id=platform_id, source_key=key
+        )
         if platform_id is None and settings.bootstrap_api_key:  # as the admin API's restore
             await PlatformProvisioning(db).ensure_bootstrap_platform(
                 settings.bootstrap_api_key, settings.bootstrap_edition
