@@ -63,8 +63,8 @@ def _snapshot_tables() -> tuple[SnapshotTable, ...]:
             continue
         tables.append(
             SnapshotTable(
-                name=table.name,
-                columns=tuple(column.name for column in table.columns),
+                name=str(table.name),  # not quoted_name: JSON encoders want a plain str
+                columns=tuple(str(column.name) for column in table.columns),
                 primary_key=tuple(column.name for column in table.primary_key.columns),
                 owned_by=_owner_condition(table),
                 references={fk.parent.name: fk.column.table.name for fk in table.foreign_keys},
