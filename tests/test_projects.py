@@ -520,7 +520,5 @@ async def test_external_user_id_filters_to_that_users_projects(make_tenant: Tena
     unknown = await tenant.client.get("/v1/projects", params={"externalUserId": "nobody-has-this"})
     assert unknown.status_code == 200
     assert unknown.json() == {"data": [], "next": None, "previous": None}
-    combined = await tenant.client.get(
-        "/v1/projects", params={"externalUserId": "owner-ext-1", "types": "PERSONAL"}
-    )
+    combined = await tenant.client.get("/v1/projects", params={"externalUserId": "owner-ext-1", "types": "PERSONAL"})
     assert [p["id"] for p in combined.json()["data"]] == [personal["id"]]

@@ -6,6 +6,10 @@ nothing written. Each server here runs on its own database (a whole-server resto
 from __future__ import annotations
 
 import json
+import statistics
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -25,6 +29,7 @@ from app.main import create_app
 from tests.pg import fresh_database
 from tests.processes import run_cli
 
+ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "admin-token-for-snapshot-tests-0123"
 KEY = new_encoded_key()
 OTHER_KEY = new_encoded_key()
@@ -532,3 +537,66 @@ def test_the_cli_exports_and_imports(database_b: str, tmp_path: Path) -> None:
     )
     missing = run_cli("snapshot", "import", str(tmp_path / "nowhere.json"), env=env)
     assert missing.returncode == 2 and "nowhere.json" in missing.stderr
+
+
+# --- the pytest plugin
+
+
+def test_the_pytest_plugin_restores_the_snapshot_before_each_test(tmp_path: Path) -> None:
+    example = ROOT / "examples" / "test_with_snapshot.py"
+    assert example.read_text().strip() in (ROOT / "docs" / "test-target.md").read_text()
+    copy = tmp_path / "test_snapshot_suite.py"
+    copy.write_text(example.read_text())
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(copy)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "2 passed" in result.stdout
+
+
+def test_restoring_a_small_platform_takes_milliseconds(capsys: pytest.CaptureFixture[str]) -> None:
+    """What a suite pays per test for `openpieces_restored`: a whole-server restore over HTTP of a
+    small platform (3 projects, 3 flows, 2 connections, a user, a role, an invitation, pieces)."""
+    from app.testing import openpieces_server
+
+    with fresh_database() as url, openpieces_server(database_url=url) as running:
+        with httpx.Client(base_url=running.api_url, headers={"Authorization": f"Bearer {running.api_key}"}) as api:
+            project_ids = [
+                api.post("/projects", json={"displayName": f"P{i}"}).raise_for_status().json()["id"] for i in range(3)
+            ]
+            for project_id in project_ids:
+                api.post("/flows", json={"displayName": "F", "projectId": project_id}).raise_for_status()
+            for external_id in ("a", "b"):
+                body = {
+                    "externalId": external_id,
+                    "displayName": "Slack",
+                    "pieceName": SLACK,
+                    "projectId": project_ids[0],
+                    "type": "SECRET_TEXT",
+                    "value": SECRET,
+                }
+                api.post("/app-connections", json=body).raise_for_status()
+        running.create_user("ada@example.com", projects=[{"projectId": project_ids[0]}])
+        snapshot = running.export_snapshot()
+        with running.admin() as admin:
+            admin.put("/admin/snapshot", content=snapshot).raise_for_status()  # warm
+            timings, server_ms = [], []
+            for _ in range(30):
+                started = time.perf_counter()
+                response = admin.put("/admin/snapshot", content=snapshot, headers={"Content-Type": "application/json"})
+                timings.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, response.text
+                server_ms.append(response.json()["ms"])
+        assert running.restore_snapshot(snapshot)["platformIds"] == [running.platform_id()]
+    median, in_server = statistics.median(timings), statistics.median(server_ms)
+    with capsys.disabled():
+        print(
+            f"\nsnapshot restore of a small platform ({len(snapshot)} bytes): median {median:.1f} ms per test "
+            f"over HTTP, {in_server:.1f} ms of it in the server"
+        )
+    assert median < 500  # hundreds of tests: well under a second each, even on a busy 2-core machine
