@@ -467,10 +467,12 @@ async def test_a_snapshot_cannot_reach_into_another_platform(server: Server) -> 
     def into_victim(document: dict[str, Any]) -> None:
         document["tables"]["folder"][0]["project_id"] = victims_project
         document["tables"]["api_key"][0]["platform_id"] = victim["platformId"]
+        document["tables"]["platform"][0]["owner_id"] = victim["ownerId"]
 
     response = await restore(server, _edited(snapshot, into_victim), made["platformId"])
     assert response.status_code == 400
     assert response.json()["params"]["problems"] == [
+        f"platform.owner_id refers to user rows it does not hold: ['{victim['ownerId']}']",
         f"api_key.platform_id refers to platform rows it does not hold: ['{victim['platformId']}']",
         f"folder.project_id refers to project rows it does not hold: ['{victims_project}']",
     ]

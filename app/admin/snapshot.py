@@ -46,6 +46,9 @@ SNAPSHOT_UPGRADES: dict[str, tuple[str, Callable[[RowsByTable], None]]] = {}
 
 _COLUMNS = {table.name: set(table.columns) for table in SNAPSHOT_TABLES}
 _CONNECTION_TABLE = "app_connection"
+# Ids that point at another row without a foreign key (the row is made in the same transaction, or
+# later): checked like the foreign keys, so they cannot point outside the snapshot either.
+_REFERENCES_WITHOUT_FOREIGN_KEY = {"platform": {"owner_id": "user"}, "flow": {"published_version_id": "flow_version"}}
 
 
 class SnapshotRefused(ActivepiecesError):
@@ -204,7 +207,8 @@ class SnapshotService:
         ids["project_role"] |= shared_role_ids
         problems = []
         for table in SNAPSHOT_TABLES:
-            for column, target in table.references.items():
+            references = {**table.references, **_REFERENCES_WITHOUT_FOREIGN_KEY.get(table.name, {})}
+            for column, target in references.items():
                 values = [row[column] for row in tables[table.name] if row[column] is not None]
                 if any(not isinstance(value, str) for value in values):
                     problems.append(f"{table.name}.{column} must be ids (strings)")
