@@ -435,6 +435,95 @@ def _check_seed_file(path: Path):  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
+snapshot_cli = typer.Typer(
+    help="Export a platform's (or every platform's) whole state as one JSON file, and restore it.",
+    rich_markup_mode=None,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+cli.add_typer(snapshot_cli, name="snapshot")
+
+
+@snapshot_cli.command("export", cls=_PlainUsage)
+def snapshot_export(
+    file: Path = typer.Argument(..., metavar="FILE", help="Where to write the snapshot ('-': stdout)."),
+    platform_id: str | None = typer.Option(None, "--platform-id", help="Only this platform (default: every one)."),
+) -> None:
+    """Write a snapshot: every row of the platforms, API keys as hashes, secrets still sealed."""
+    from app.admin.snapshot import SnapshotService
+    from app.kit.crypto import SecretBox
+    from app.kit.errors import ActivepiecesError
+
+    secrets = SecretBox(_encryption_key(get_settings()))
+    with _database_url() as url:
+        migrate_for(get_settings(), url)
+        try:
+            document = asyncio.run(_with_db(url, lambda db: SnapshotService(db, secrets).export(platform_id)))
+        except ActivepiecesError as exc:
+            typer.echo(json.dumps(exc.body()), err=True)
+            raise typer.Exit(1) from exc
+    if str(file) == "-":
+        typer.echo(document.decode())
+    else:
+        file.write_bytes(document)
+        typer.echo(f"wrote {file} ({len(document)} bytes)", err=True)
+
+
+@snapshot_cli.command("import", cls=_PlainUsage)
+def snapshot_import(
+    file: Path = typer.Argument(..., metavar="FILE", help="A snapshot written by `snapshot export` ('-': stdin)."),
+    platform_id: str | None = typer.Option(
+        None,
+        "--platform-id",
+        help="Replace only this platform (the snapshot must hold it alone); default: the snapshot "
+        "becomes every platform there is.",
+    ),
+    key: str | None = typer.Option(
+        None,
+        "--key",
+        envvar="AP_SNAPSHOT_ENCRYPTION_KEY",
+        show_envvar=True,
+        help="The encryption key the snapshot was exported with, when it is not this server's: its "
+        "secrets are opened with it and sealed again with this server's.",
+    ),
+) -> None:
+    """Restore a snapshot in one transaction: applied whole, or refused with every reason and
+    nothing written."""
+    import sys
+
+    from app.admin.snapshot import SnapshotService, parse_document
+    from app.kit.crypto import SecretBox
+    from app.kit.errors import ActivepiecesError
+    from app.projects.provisioning import PlatformProvisioning
+
+    settings = get_settings()
+    secrets = SecretBox(_encryption_key(settings))
+    try:
+        raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    except OSError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+    async def restore(db):  # type: ignore[no-untyped-def]
+        restored = await SnapshotService(db, secrets).restore(
+            parse_document(raw), platform_id=platform_id, source_key=key
+        )
+        if platform_id is None and settings.bootstrap_api_key:  # as the admin API's restore
+            await PlatformProvisioning(db).ensure_bootstrap_platform(
+                settings.bootstrap_api_key, settings.bootstrap_edition
+            )
+        return restored
+
+    with _database_url() as url:
+        migrate_for(get_settings(), url)
+        try:
+            restored = asyncio.run(_with_db(url, restore))
+        except ActivepiecesError as exc:
+            typer.echo(json.dumps(exc.body()), err=True)
+            raise typer.Exit(1) from exc
+    typer.echo(json.dumps(restored))
+
+
 @cli.command()
 def pieces(
     names: bool = typer.Option(False, "--names", help="List each piece's name and version too."),
