@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 import orjson
 import pytest
+from alembic.script import ScriptDirectory
 
 from app.admin.snapshot_repository import SNAPSHOT_TABLES, SnapshotTableWithoutOwner, _owner_condition
 from app.app_connections.service import secret_context
@@ -28,6 +29,11 @@ from app.kit.db import Base, run_migrations, to_plain_url
 from app.main import create_app
 from tests.pg import fresh_database
 from tests.processes import run_cli
+
+# The schema revision a snapshot names is the migrations' head (and the one before it an older one).
+_MIGRATIONS = ScriptDirectory(str(Path(__file__).resolve().parent.parent / "migrations"))
+HEAD = _MIGRATIONS.get_current_head()
+PREVIOUS = _MIGRATIONS.get_revision(HEAD).down_revision
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "admin-token-for-snapshot-tests-0123"
@@ -237,7 +243,7 @@ async def test_the_document_names_its_versions_and_key_and_holds_hashes_only(ser
     assert {k: document[k] for k in ("format", "formatVersion", "schemaVersion", "scope", "platformIds")} == {
         "format": "openpieces-snapshot",
         "formatVersion": 1,
-        "schemaVersion": "0012",
+        "schemaVersion": HEAD,
         "scope": "platform",
         "platformIds": [made["platformId"]],
     }
@@ -394,15 +400,15 @@ REFUSALS = [
     ),
     (
         "older schema",
-        lambda s: _edited(s, _set("schemaVersion", "0011")),
-        "snapshot refused: its rows are of schema version 0011 and this server's of 0012, and there is no "
-        "snapshot upgrade from 0011: restore it on an openpieces of schema 0011, migrate that database "
+        lambda s: _edited(s, _set("schemaVersion", PREVIOUS)),
+        f"snapshot refused: its rows are of schema version {PREVIOUS} and this server's of {HEAD}, and there is no "
+        f"snapshot upgrade from {PREVIOUS}: restore it on an openpieces of schema {PREVIOUS}, migrate that database "
         "(`openpieces migrate`), and export again",
     ),
     (
         "newer schema",
         lambda s: _edited(s, _set("schemaVersion", "0099")),
-        "snapshot refused: schema version '0099' is unknown to this server (at 0012): "
+        f"snapshot refused: schema version '0099' is unknown to this server (at {HEAD}): "
         "it was made by a newer openpieces",
     ),
     (
