@@ -205,7 +205,7 @@ async def test_create_returns_the_populated_flow(tenant: Tenant) -> None:
     assert (version["state"], version["valid"]) == ("DRAFT", False)
     assert version["connectionIds"] == [] and version["agentIds"] == [] and version["notes"] == []
     assert version["updatedBy"] is None
-    assert version["schemaVersion"] == "22" and version["backupFiles"] is None
+    assert version["schemaVersion"] == "28" and version["backupFiles"] is None
     trigger = version["trigger"]
     assert (trigger["name"], trigger["type"], trigger["valid"], trigger["settings"]) == ("trigger", "EMPTY", False, {})
     assert TS_RE.match(trigger["lastUpdatedDate"])

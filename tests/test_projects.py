@@ -53,6 +53,8 @@ async def test_create_returns_the_full_project(tenant: Tenant) -> None:
     assert set(body) == {
         "id", "created", "updated", "ownerId", "displayName", "platformId", "type", "externalId", "metadata",
         "maxConcurrentJobs", "releasesEnabled", "icon", "notifyStatus", "poolId", "plan", "usage", "analytics",
+        # The newest real Project's fields.
+        "notifyFlowOwnerOnFailure", "pieceSetId", "workerGroupId", "executionDataRetentionDays", "sensitive",
     }  # fmt: skip
     assert ID_RE.match(body["id"])
     assert TS_RE.match(body["created"]) and TS_RE.match(body["updated"])
@@ -67,17 +69,24 @@ async def test_create_returns_the_full_project(tenant: Tenant) -> None:
     assert body["icon"]["color"] in COLORS
     assert body["notifyStatus"] == "NEVER"
     assert body["poolId"] is None
+    # The newest real defaults (project.entity.ts, project.ts).
+    assert (body["notifyFlowOwnerOnFailure"], body["sensitive"]) == (False, False)
+    assert (body["pieceSetId"], body["workerGroupId"], body["executionDataRetentionDays"]) == (None, None, None)
     plan = body["plan"]
     assert set(plan) == {
         "id", "created", "updated", "projectId", "name", "locked", "piecesFilterType", "pieces", "tasks", "aiCredits",
+        "activeFlowsLimit",
     }  # fmt: skip
+    assert plan["activeFlowsLimit"] is None
     assert ID_RE.match(plan["id"]) and plan["id"] != body["id"]
     assert plan["projectId"] == body["id"]
     assert (plan["locked"], plan["piecesFilterType"], plan["pieces"]) == (False, "NONE", [])
     assert set(body["usage"]) == {"tasks", "aiCredits", "nextLimitResetDate"}
     assert TS_RE.match(body["usage"]["nextLimitResetDate"])
     # No members (the real server does not make the owner one) and no flows yet.
-    assert body["analytics"] == {"totalUsers": 0, "activeUsers": 0, "totalFlows": 0, "activeFlows": 0}
+    assert body["analytics"] == {
+        "totalUsers": 0, "activeUsers": 0, "totalFlows": 0, "activeFlows": 0, "lastFlowUpdated": None,
+    }  # fmt: skip
 
 
 async def test_create_minimal_defaults(tenant: Tenant) -> None:
@@ -520,7 +529,55 @@ async def test_external_user_id_filters_to_that_users_projects(make_tenant: Tena
     unknown = await tenant.client.get("/v1/projects", params={"externalUserId": "nobody-has-this"})
     assert unknown.status_code == 200
     assert unknown.json() == {"data": [], "next": None, "previous": None}
-    combined = await tenant.client.get(
-        "/v1/projects", params={"externalUserId": "owner-ext-1", "types": "PERSONAL"}
-    )
+    combined = await tenant.client.get("/v1/projects", params={"externalUserId": "owner-ext-1", "types": "PERSONAL"})
     assert [p["id"] for p in combined.json()["data"]] == [personal["id"]]
+
+
+# --- the newest real project fields (UpdateProjectPlatformRequest takes three of them)
+
+
+async def test_update_sets_and_clears_the_newer_real_fields(tenant: Tenant) -> None:
+    project = await create(tenant)
+    body = {"notifyFlowOwnerOnFailure": True, "workerGroupId": "group-eu", "executionDataRetentionDays": 30}
+    response = await tenant.client.post(f"/v1/projects/{project['id']}", json=body)
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    assert {key: updated[key] for key in body} == body
+    assert (await tenant.client.get(f"/v1/projects/{project['id']}")).json() == updated
+    # null clears the two nullable ones; leaving a field out keeps it.
+    response = await tenant.client.post(
+        f"/v1/projects/{project['id']}", json={"workerGroupId": None, "executionDataRetentionDays": None}
+    )
+    cleared = response.json()
+    assert (cleared["workerGroupId"], cleared["executionDataRetentionDays"]) == (None, None)
+    assert cleared["notifyFlowOwnerOnFailure"] is True
+    # Fields the real update request does not take are ignored, as every unknown field is.
+    response = await tenant.client.post(f"/v1/projects/{project['id']}", json={"sensitive": True, "pieceSetId": "x"})
+    assert (response.json()["sensitive"], response.json()["pieceSetId"]) == (False, None)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"executionDataRetentionDays": 0}, "body/executionDataRetentionDays must be > 0"),
+        ({"executionDataRetentionDays": 1.5}, "body/executionDataRetentionDays must be integer"),
+        ({"notifyFlowOwnerOnFailure": "yes"}, "body/notifyFlowOwnerOnFailure must be boolean"),
+        ({"workerGroupId": 7}, "body/workerGroupId must be string"),
+    ],
+)
+async def test_update_refuses_newer_fields_of_the_wrong_type(tenant: Tenant, body: dict, message: str) -> None:
+    project = await create(tenant)
+    response = await tenant.client.post(f"/v1/projects/{project['id']}", json=body)
+    assert response.status_code == 400
+    assert response.json() == validation(message)
+
+
+async def test_last_flow_updated_is_the_newest_flow_update(tenant: Tenant) -> None:
+    project = await create(tenant)
+    assert project["analytics"]["lastFlowUpdated"] is None
+    response = await tenant.client.post("/v1/flows", json={"displayName": "F", "projectId": project["id"]})
+    assert response.status_code == 201
+    flow = response.json()
+    analytics = (await tenant.client.get(f"/v1/projects/{project['id']}")).json()["analytics"]
+    assert analytics["lastFlowUpdated"] == flow["updated"]
+    assert TS_RE.match(analytics["lastFlowUpdated"])

@@ -438,7 +438,8 @@ class FlowRepository:
 
 
 def flow_counts(project_id: ColumnElement[str]) -> list[Any]:
-    """totalFlows / activeFlows of a project, as columns of the one project query."""
+    """totalFlows / activeFlows / lastFlowUpdated (the newest `updated` of its flows, none without
+    flows) of a project, as columns of the one project query."""
     total = select(func.count()).select_from(flow_t).where(flow_t.c.project_id == project_id).scalar_subquery()
     active = (
         select(func.count())
@@ -446,7 +447,12 @@ def flow_counts(project_id: ColumnElement[str]) -> list[Any]:
         .where(flow_t.c.project_id == project_id, flow_t.c.status == "ENABLED")
         .scalar_subquery()
     )
-    return [total.label("total_flows"), active.label("active_flows")]
+    last_updated = select(iso_text(func.max(flow_t.c.updated))).where(flow_t.c.project_id == project_id)
+    return [
+        total.label("total_flows"),
+        active.label("active_flows"),
+        last_updated.scalar_subquery().label("last_flow_updated_iso"),
+    ]
 
 
 def flows_in_folder(folder_id: ColumnElement[str]) -> ColumnElement[int]:

@@ -41,6 +41,10 @@ class Project(Base):
     icon_color: Mapped[str] = mapped_column(String(16))
     notify_status: Mapped[str] = mapped_column(String(16), server_default="NEVER")
     pool_id: Mapped[str | None] = mapped_column(String(21))
+    # Newer real project fields: settable through the update route, with the real defaults.
+    notify_flow_owner_on_failure: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    worker_group_id: Mapped[str | None] = mapped_column(String)
+    execution_data_retention_days: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ProjectPlan(Base):
