@@ -10,9 +10,13 @@ const SEED = fileURLToPath(new URL('../seed.yaml', import.meta.url));
 const ACME_KEY = 'sk-acme-seed-key-0123456789abcdef'; // fixed in the seed file
 
 let server;
+let snapshot; // the seed plus a project and a flow every test starts from
 
 before(async () => {
   server = await startOpenpieces({ seedFile: SEED });
+  const project = await api('POST', '/projects', { displayName: 'Shared by every test', externalId: 'node-base' });
+  await api('POST', '/flows', { projectId: project.body.id, displayName: 'Base flow' });
+  snapshot = await server.exportSnapshot();
 });
 
 after(async () => {
@@ -20,7 +24,7 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  await server.reset(); // every test starts from the seed, whatever the one before it did
+  await server.restoreSnapshot(snapshot); // every test starts from the same state, whatever the last one did
 });
 
 async function api(method, path, body) {
@@ -33,11 +37,14 @@ async function api(method, path, body) {
   return { status: answer.status, body: text ? JSON.parse(text) : undefined };
 }
 
-test('the seed is there: its projects, by externalId', async () => {
+test('the snapshot is there: the seed\'s projects and the one made before the tests', async () => {
   const listed = await api('GET', '/projects?limit=100');
   assert.equal(listed.status, 200);
   const external = listed.body.data.map((project) => project.externalId).filter(Boolean).sort();
-  assert.deepEqual(external, ['acme-sales', 'acme-support']);
+  assert.deepEqual(external, ['acme-sales', 'acme-support', 'node-base']);
+  const base = listed.body.data.find((project) => project.externalId === 'node-base');
+  const flows = await api('GET', `/flows?projectId=${base.id}`);
+  assert.deepEqual(flows.body.data.map((flow) => flow.version.displayName), ['Base flow']);
 });
 
 test('a project created in one test is gone in the next', async () => {
@@ -48,10 +55,17 @@ test('a project created in one test is gone in the next', async () => {
   assert.deepEqual(found.body.data.map((project) => project.id), [created.body.id]);
 });
 
-test('reset took the last test\'s project away', async () => {
+test('the restore took the last test\'s project away', async () => {
   const found = await api('GET', '/projects?externalId=node-1');
   assert.equal(found.status, 200);
   assert.deepEqual(found.body.data, []);
+});
+
+test('a reset goes back to the seed alone', async () => {
+  await server.reset();
+  const listed = await api('GET', '/projects?limit=100');
+  const external = listed.body.data.map((project) => project.externalId).filter(Boolean).sort();
+  assert.deepEqual(external, ['acme-sales', 'acme-support']);
 });
 
 test('bad input gets the error body', async () => {
