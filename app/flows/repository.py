@@ -176,7 +176,7 @@ def _flow_page(
     if by_connection:
         latest_connections = type_coerce(_of_latest(version_t.c.connection_ids), ARRAY(String))
         query = query.where(latest_connections.overlap(bindparam("connection_external_ids", type_=ARRAY(String))))
-    return PageQuery(query, created=flow_t.c.updated, id_=flow_t.c.id)
+    return PageQuery(query, sort=(flow_t.c.updated,), id_=flow_t.c.id)
 
 
 async def fetch_flow_page(
@@ -270,7 +270,7 @@ def _versions_page() -> PageQuery:
         v.updated_by,
         v.schema_version,
     ).where(v.flow_id == bindparam("flow_id"))
-    return PageQuery(query, created=v.created, id_=v.id)
+    return PageQuery(query, sort=(v.created,), id_=v.id)
 
 
 VERSIONS_PAGE = _versions_page()
