@@ -64,7 +64,8 @@ class Cursor:
             values = tuple(_untagged(item) for item in key)
         except (ValueError, TypeError, UnicodeError, binascii.Error) as exc:
             raise InvalidCursor(value) from exc
-        if direction not in ("next", "prev") or not values or not isinstance(values[-1], str) or not is_valid_id(values[-1]):
+        row_id = values[-1] if values else None
+        if direction not in ("next", "prev") or not isinstance(row_id, str) or not is_valid_id(row_id):
             raise InvalidCursor(value)
         return cls(direction, values)
 
@@ -122,9 +123,9 @@ class PageQuery:
         key = tuple_(*columns)
         at = tuple_(*(bindparam(f"at_{i}", type_=column.type) for i, column in enumerate(columns)))
         limit = bindparam("page_limit", type_=Integer)
-        descending_order = tuple(column.desc() for column in columns)
-        ascending_order = tuple(column.asc() for column in columns)
-        forward, backward = (descending_order, ascending_order) if descending else (ascending_order, descending_order)
+        desc_order = tuple(column.desc() for column in columns)
+        asc_order = tuple(column.asc() for column in columns)
+        forward, backward = (desc_order, asc_order) if descending else (asc_order, desc_order)
         # Rows after the cursor in the page's order, and rows before it.
         past, behind = (key < at, key > at) if descending else (key > at, key < at)
         at_or_behind, at_or_past = (key >= at, key <= at) if descending else (key <= at, key >= at)
@@ -143,7 +144,8 @@ class PageQuery:
     def position(self, cursor: Cursor) -> dict[str, KeyValue]:
         """The bind values of a cursor's position; a cursor of another list's order is no cursor here."""
         if len(cursor.key) != self.width or any(
-            isinstance(value, datetime) != is_timestamp for value, is_timestamp in zip(cursor.key, self.timestamps)
+            isinstance(value, datetime) != is_timestamp
+            for value, is_timestamp in zip(cursor.key, self.timestamps, strict=True)
         ):
             raise _not_a_cursor()
         return {f"at_{i}": value for i, value in enumerate(cursor.key)}
