@@ -224,20 +224,28 @@ SPREAD_PLATFORMS = 16  # creates spread over this many platforms, each with its 
 
 
 async def _deep_cursor(
-    conn: asyncpg.Connection, table: str, sort: str, owner: str, owner_id: str, *, oldest_first: bool = False
+    conn: asyncpg.Connection,
+    table: str,
+    sort: tuple[str, ...],
+    owner: str,
+    owner_id: str,
+    *,
+    descending: bool = True,
 ) -> str:
-    """A cursor made from the row PAGE + 1 from the end of a list (newest first on (sort, id), or
-    oldest first), built the way the server builds its `next` cursors: it asks for the last full page.
-    `owner` is a column, or a condition on $1."""
+    """A cursor made from the row PAGE + 1 from the end of a list (in its order on (sort..., id),
+    descending or ascending), built the way the server builds its `next` cursors: it asks for the last
+    full page. `owner` is a column, or a condition on $1."""
     where = f"WHERE {owner}" if "$1" in owner else f"WHERE {owner} = $1"
-    order = "ASC" if oldest_first else "DESC"
+    direction = "DESC" if descending else "ASC"
+    columns = (*sort, "id")
     total = await conn.fetchval(f"SELECT count(*) FROM {table} {where}", owner_id)
     anchor = await conn.fetchrow(
-        f"SELECT {sort} AS sort, id FROM {table} {where} ORDER BY {sort} {order}, id {order} OFFSET $2 LIMIT 1",
+        f"SELECT {', '.join(columns)} FROM {table} {where} "
+        f"ORDER BY {', '.join(f'{column} {direction}' for column in columns)} OFFSET $2 LIMIT 1",
         owner_id,
         max(total - PAGE - 1, 0),
     )
-    return Cursor("next", anchor["sort"], anchor["id"]).encode()
+    return Cursor("next", tuple(anchor)).encode()
 
 
 async def seed(database_url: str, records: int) -> Seeded:
@@ -294,22 +302,28 @@ async def seed(database_url: str, records: int) -> Seeded:
             list_project_id=list_project_id,
             spread_platform_ids=[p.platform_id for p in spread],
             spread_tokens=[p.api_key for p in spread],
-            deep_projects=await _deep_cursor(conn, "project", "created", "platform_id", platform_id),
-            deep_flows=await _deep_cursor(conn, "flow", "updated", "project_id", list_project_id),
-            deep_connections=await _deep_cursor(conn, "app_connection", "created", "platform_id", platform_id),
+            # Each list in its own order (the real server's): see docs/fidelity.md, "Order of lists".
+            deep_projects=await _deep_cursor(
+                conn, "project", ("type", "display_name"), "platform_id", platform_id, descending=False
+            ),
+            deep_flows=await _deep_cursor(conn, "flow", ("status", "updated"), "project_id", list_project_id),
+            deep_connections=await _deep_cursor(
+                conn, "app_connection", ("created",), "platform_id", platform_id, descending=False
+            ),
             deep_folders=await _deep_cursor(
-                conn, "folder", "created", "project_id", list_project_id, oldest_first=True
+                conn, "folder", ("created",), "project_id", list_project_id, descending=False
             ),
             deep_project_connections=await _deep_cursor(
                 conn,
                 "app_connection",
-                "created",
+                ("created",),
                 "id IN (SELECT connection_id FROM app_connection_project WHERE project_id = $1)",
                 list_project_id,
+                descending=False,
             ),
-            deep_users=await _deep_cursor(conn, '"user"', "created", "platform_id", platform_id),
+            deep_users=await _deep_cursor(conn, '"user"', ("created",), "platform_id", platform_id),
             deep_members=await _deep_cursor(
-                conn, "project_member", "created", "project_id", list_project_id, oldest_first=True
+                conn, "project_member", ("created",), "project_id", list_project_id, descending=False
             ),
         )
     finally:

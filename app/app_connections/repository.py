@@ -122,7 +122,8 @@ def _connection_page(
         query = query.where(connection_t.c.status == any_(bindparam("statuses", type_=TEXT_ARRAY)))
     if by_scope:
         query = query.where(connection_t.c.scope == bindparam("scope"))
-    return PageQuery(query, created=connection_t.c.created, id_=connection_t.c.id)
+    # Oldest first, as the real server lists connections (app-connection-service.ts, `order: 'ASC'`).
+    return PageQuery(query, sort=(connection_t.c.created,), id_=connection_t.c.id, descending=False)
 
 
 async def fetch_connection_page(
