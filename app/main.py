@@ -214,6 +214,9 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         default_response_class=ApJSONResponse,
         # A trailing slash is dropped at the edge (EdgeMiddleware); what is left never redirects.
         redirect_slashes=False,
+        # FastAPI's own OpenTelemetry asked the global providers on every request whether to trace
+        # it; tracing here is `AP_TRACING_ENABLED` (app/edge/tracing.py), so FastAPI's is off.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.drain = Drain(settings.shutdown_delay_seconds)
