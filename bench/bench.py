@@ -1101,7 +1101,7 @@ def print_breakdown(m: Measurement) -> None:
     if not profiled:
         return
     parts = list(profiled[0].breakdown or {})
-    short = [part.split(":")[0] for part in parts]
+    short = [part.split(":")[0].split(" (")[0] for part in parts]
     print("\nwhere one request's time goes (py-spy, round 1): % of the server's busy time / us per request")
     print(f"{'endpoint':46} {'us/req':>7} " + " ".join(f"{name:>15}" for name in short))
     for row in profiled:
