@@ -776,7 +776,9 @@ def writes(files: Files) -> list[Pair]:
 
 def check_deep_page(server_url: str, path: str) -> None:
     """A deep cursor must land on a full page at the end, or the figure would mean nothing."""
-    page = httpx.get(server_url + path, headers={"Authorization": f"Bearer {BENCH_KEY}"}).json()
+    page = httpx.get(
+        server_url + path, headers={"Authorization": f"Bearer {BENCH_KEY}"}, timeout=REQUEST_TIMEOUT
+    ).json()
     if len(page.get("data", [])) != PAGE or page.get("next") is not None or page.get("previous") is None:
         raise RuntimeError(f"the deep cursor of {path} does not reach the last page: {str(page)[:300]}")
 
@@ -786,8 +788,10 @@ def check_same_body(server_url: str, base_url: str, pair: Pair) -> None:
     if pair.server.method != "GET":
         return
     row_id = pair.server.ids.read_text().split()[0] if pair.server.ids else ""
-    ours = httpx.get(server_url + fill(pair.server.path, row_id, ""), headers=pair.server.headers())
-    theirs = httpx.get(base_url + fill(pair.baseline.path, row_id, ""))
+    ours = httpx.get(
+        server_url + fill(pair.server.path, row_id, ""), headers=pair.server.headers(), timeout=REQUEST_TIMEOUT
+    )
+    theirs = httpx.get(base_url + fill(pair.baseline.path, row_id, ""), timeout=REQUEST_TIMEOUT)
     if ours.content != theirs.content:
         raise RuntimeError(
             f"{pair.baseline.name} does not answer what {pair.server.name} does:\n"
