@@ -925,7 +925,10 @@ def measure_scaling(args: argparse.Namespace, load: Load, tmp: Path) -> dict[str
                         figures[workers].setdefault(endpoint.name, []).append(stats.rps)
     result: dict[str, Any] = {"server cpus": server_cpus, "load generator cpus": load_cpus}
     pinned = f"server on CPUs {server_cpus}, wrk on CPU {load_cpus}" if server_cpus else "not pinned: too few CPUs"
-    print(f"\nby-id reads, 2 workers against 1 (cpus={os.cpu_count()}, {pinned}, medians of {args.repeat} rounds)")
+    taken = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    loads = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"\nby-id reads, 2 workers against 1, taken {taken}, load average {loads}")
+    print(f"  (cpus={os.cpu_count()}, {pinned}, medians of {args.repeat} rounds)")
     for name in figures[1]:
         one, two = statistics.median(figures[1][name]), statistics.median(figures[2][name])
         result[name] = {"1 worker": one, "2 workers": two, "ratio": round(two / one, 2)}
