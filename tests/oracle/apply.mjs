@@ -57,6 +57,10 @@ function prepare(operation) {
         case 'UPDATE_TRIGGER':
             request.valid = request.type === 'EMPTY' ? false : pieceStepValid(request.settings, 'triggerName')
             break
+        case 'ADD_NOTE':
+            // An API key is no user: the note it adds belongs to nobody (null, as imported ones).
+            request.ownerId = null
+            break
         case 'IMPORT_FLOW':
             // An API key is no user: imported notes belong to nobody.
             if (!isNil(request.notes)) {
