@@ -644,7 +644,7 @@ async def _run_set(world: World, label: str, seed: str, count: int) -> None:
     fidelity.CURRENT.sample_every = SCHEMA_SAMPLE
     indices = iter([int(ONLY)] if ONLY is not None and label == "new" else range(count))
     failures: list[tuple[int, list[dict[str, Any]], BaseException]] = []
-    started = time.monotonic()
+    started, cpu_started, node_started = time.monotonic(), time.process_time(), world.oracle.cpu_seconds()
     done = 0
 
     async def worker() -> None:
@@ -662,8 +662,12 @@ async def _run_set(world: World, label: str, seed: str, count: int) -> None:
 
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     seconds = time.monotonic() - started
+    cpu = time.process_time() - cpu_started + world.oracle.cpu_seconds() - node_started
     CHECKED["sequences"] += done
-    CHECKED["runs"].append(f"{label}: seed {seed}, {done} sequences in {seconds:.1f} s")
+    CHECKED["runs"].append(
+        f"{label} sequences: seed {seed}{' (AP_ORACLE_SEED=' + seed + ' replays them)' if label == 'new' else ''}, "
+        f"{done} sequences in {seconds:.1f} s ({cpu:.1f} s of CPU in this process and node, node {world.oracle.cpu_seconds() - node_started:.1f} s)"
+    )
     if not failures:
         return
     index, logged, error = min(failures, key=lambda failure: failure[0])
