@@ -13,14 +13,16 @@ JSON, ready for a `test_regression_*` case."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 
 from app.flows.service import FLOW_LEVEL_OPERATIONS, NOTE_OPERATIONS
@@ -38,6 +40,7 @@ from tests.flow_oracle import (
     names,
     walk,
 )
+from tests.processes import running_server
 from tests.test_users import add_user
 
 T = TypeVar("T")
@@ -91,9 +94,30 @@ class World:
     foreign_user_id: str
 
 
+@pytest.fixture(scope="module")
+def served(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
+    """`openpieces serve` on the run's database, the sequences' server: in a process of its own it
+    serves while this one draws, compares and talks to node (on 2 cores, the in-process app made this
+    process the bottleneck). `AP_ORACLE_IN_PROCESS=1` uses the session's in-process app instead."""
+    if os.environ.get("AP_ORACLE_IN_PROCESS") == "1":
+        yield None
+        return
+    env = {"AP_DATABASE_URL": database_url, "AP_DATA_DIR": str(tmp_path_factory.mktemp("oracle-server"))}
+    with running_server(env) as base_url:
+        yield base_url
+
+
 @pytest.fixture
-async def world(make_tenant: TenantFactory, oracle: FlowOracle, db: Any) -> World:
+async def world(make_tenant: TenantFactory, oracle: FlowOracle, db: Any, served: str | None) -> AsyncIterator[World]:
     tenant, other = await make_tenant(), await make_tenant()
+    if served is not None:
+        client = httpx.AsyncClient(
+            base_url=served,
+            headers={"Authorization": f"Bearer {tenant.api_key}"},
+            limits=httpx.Limits(max_connections=CONCURRENCY),
+            timeout=120,
+        )
+        tenant = dataclasses.replace(tenant, client=client)
     project_id = await personal_project_id(tenant)
     folders = []
     for name in ("Orders", "Leads"):
@@ -102,7 +126,9 @@ async def world(make_tenant: TenantFactory, oracle: FlowOracle, db: Any) -> Worl
         folders.append(response.json()["id"])
     members = [(await add_user(db, tenant))["id"] for _ in range(2)]
     foreign = (await add_user(db, other))["id"]
-    return World(tenant, oracle, project_id, folders, [tenant.owner_id, *members], foreign)
+    yield World(tenant, oracle, project_id, folders, [tenant.owner_id, *members], foreign)
+    if served is not None:
+        await tenant.client.aclose()
 
 
 # --- one sequence against the server and the oracle
@@ -662,11 +688,13 @@ async def _run_set(world: World, label: str, seed: str, count: int) -> None:
 
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     seconds = time.monotonic() - started
-    cpu = time.process_time() - cpu_started + world.oracle.cpu_seconds() - node_started
+    node = world.oracle.cpu_seconds() - node_started
+    cpu = time.process_time() - cpu_started
+    replays = f" (AP_ORACLE_SEED={seed} replays them)" if label == "new" else ""
     CHECKED["sequences"] += done
     CHECKED["runs"].append(
-        f"{label} sequences: seed {seed}{' (AP_ORACLE_SEED=' + seed + ' replays them)' if label == 'new' else ''}, "
-        f"{done} sequences in {seconds:.1f} s ({cpu:.1f} s of CPU in this process and node, node {world.oracle.cpu_seconds() - node_started:.1f} s)"
+        f"{label} sequences: seed {seed}{replays}, {done} sequences in {seconds:.1f} s "
+        f"(CPU: {cpu:.1f} s in this process, {node:.1f} s in node)"
     )
     if not failures:
         return
