@@ -908,7 +908,7 @@ async def test_regression_connection_ids_follow_the_real_pattern(world: World) -
 
 
 async def test_regression_a_move_under_a_loop_without_a_location_is_refused(world: World) -> None:
-    # Found by the oracle (exploring with ORACLE_RANDOM=1, shrunk to three operations): the move
+    # Found by the oracle (exploring with new random sequences, shrunk to three operations): the move
     # went AFTER the loop; the real server refuses "Loop step parent undefined not found".
     loop = {
         "name": "step_1",

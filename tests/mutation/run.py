@@ -96,7 +96,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "duplicate-action-keeps-references",
-        "DUPLICATE_ACTION no longer renames references between the copied steps",
+        "DUPLICATE_ACTION no longer renames the copy's internal references (between the copied steps)",
         "app/flows/steps.py",
         '        if "input" in settings:\n'
         '            settings["input"] = _rename_references(settings["input"], rename)\n',
