@@ -104,6 +104,22 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_flow_oracle.py", "tests/test_flows.py"),
     ),
     Mutant(
+        "publish-ignores-status",
+        "LOCK_AND_PUBLISH enables the flow whatever status it asks for",
+        "app/flows/service.py",
+        'status = request.status.value if request.status is not None else "ENABLED"',
+        'status = "ENABLED"',
+        ("tests/test_flow_oracle.py", "tests/test_flows.py"),
+    ),
+    Mutant(
+        "update-owner-ignored",
+        "UPDATE_OWNER answers 200 but keeps the old owner",
+        "app/flows/service.py",
+        'await flows.update_flow(flow_id, {"owner_id": request.ownerId})',
+        "pass",
+        ("tests/test_flow_oracle.py", "tests/test_flows.py"),
+    ),
+    Mutant(
         "publish-invalid-version",
         "LOCK_AND_PUBLISH accepts a version that is not valid",
         "app/flows/service.py",
