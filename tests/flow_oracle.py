@@ -113,14 +113,6 @@ class FlowOracle:
         self.calls += 1
         return answer
 
-    def cpu_seconds(self) -> float:
-        """The CPU time node has used so far (user and system, from /proc; 0 where there is none)."""
-        try:
-            fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     async def apply(self, version: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
         return await answered(self.submit(version, operation))
 
