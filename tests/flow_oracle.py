@@ -127,7 +127,8 @@ class FlowOracle:
 
 
 async def answered(pending: asyncio.Future[dict[str, Any]]) -> dict[str, Any]:
-    answer = await pending
+    # A node that stops answering fails the test instead of hanging it.
+    answer = await asyncio.wait_for(pending, timeout=120)
     if answer.get("error", {}).get("code") == "ORACLE_CRASH":
         raise RuntimeError(answer["error"]["message"])
     return answer
