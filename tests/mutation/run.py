@@ -96,11 +96,27 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "duplicate-action-keeps-references",
-        "DUPLICATE_ACTION no longer renames references between the copied steps",
+        "DUPLICATE_ACTION no longer renames the copy's internal references (between the copied steps)",
         "app/flows/steps.py",
         '        if "input" in settings:\n'
         '            settings["input"] = _rename_references(settings["input"], rename)\n',
         "",
+        ("tests/test_flow_oracle.py", "tests/test_flows.py"),
+    ),
+    Mutant(
+        "publish-ignores-status",
+        "LOCK_AND_PUBLISH enables the flow whatever status it asks for",
+        "app/flows/service.py",
+        'status = request.status.value if request.status is not None else "ENABLED"',
+        'status = "ENABLED"',
+        ("tests/test_flow_oracle.py", "tests/test_flows.py"),
+    ),
+    Mutant(
+        "update-owner-ignored",
+        "UPDATE_OWNER answers 200 but keeps the old owner",
+        "app/flows/service.py",
+        'await flows.update_flow(flow_id, {"owner_id": request.ownerId})',
+        "pass",
         ("tests/test_flow_oracle.py", "tests/test_flows.py"),
     ),
     Mutant(
