@@ -13,8 +13,10 @@ so expressions stay as the client wrote them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
+
+from app.kit.clock import clock
+from app.kit.serialization import iso
 
 LATEST_FLOW_SCHEMA_VERSION = "22"
 
@@ -155,7 +157,7 @@ def _add_notes(flow: Flow) -> None:
 
 def _add_last_updated_date(flow: Flow) -> None:
     """v17: every step carries `lastUpdatedDate` (its sample's last test date, else now)."""
-    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = iso(clock.now())
     for step in _steps(flow.get("trigger")):
         sample = _settings(step).get("sampleData")
         tested = sample.get("lastTestDate") if isinstance(sample, dict) else None
