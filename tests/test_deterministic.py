@@ -343,6 +343,19 @@ async def test_without_deterministic_mode_the_clock_is_the_systems(database_url:
             base_url="http://testserver",
             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         ) as admin:
+            paths = (await admin.get("/openapi.json")).json()["paths"]
+            for path, method in (
+                ("/admin/deterministic", "post"),
+                ("/admin/clock", "get"),
+                ("/admin/clock", "put"),
+                ("/admin/clock/advance", "post"),
+                ("/admin/clock/freeze", "post"),
+                ("/admin/clock/unfreeze", "post"),
+            ):
+                documented = paths[path][method]["responses"]["200"]["content"]["application/json; charset=utf-8"][
+                    "schema"
+                ]
+                assert documented == {"$ref": "#/components/schemas/ClockAnswer"}, path
             state = (await admin.get("/admin/clock")).json()
             assert state["deterministic"] is False and state["mode"] == "system" and state["seed"] is None
             off = {

@@ -81,3 +81,15 @@ class AdvanceClockRequest(BaseModel):
         return timedelta(
             days=self.days, hours=self.hours, minutes=self.minutes, seconds=self.seconds, milliseconds=self.milliseconds
         )
+
+
+class ClockAnswer(BaseModel):
+    """The clock routes' answer."""
+
+    deterministic: bool = Field(description="Whether the server runs in deterministic mode")
+    seed: int | None = Field(description="The id generator's seed (deterministic mode)")
+    mode: Literal["system", "stepping", "frozen"] = Field(
+        description="system: the real clock; stepping: one millisecond per timestamp; frozen: one instant"
+    )
+    now: str = Field(description="The instant the next timestamp will carry")
+    start: str | None = Field(description="Where the clock starts again on a reset (deterministic mode)")
