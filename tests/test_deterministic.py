@@ -18,7 +18,7 @@ import pytest
 
 from app.kit.config import Settings
 from app.main import create_app
-from app.testing import serving
+from app.testing import openpieces_server, serving
 from tests.conftest import TEST_ENCRYPTION_KEY
 from tests.pg import fresh_database
 from tests.processes import free_port, openpieces_command, run_cli
@@ -375,3 +375,18 @@ async def test_without_deterministic_mode_the_clock_is_the_systems(database_url:
             ):
                 response = await admin.request(method, path, json=body)
                 assert (response.status_code, response.json()) == (409, off), path
+
+
+def test_the_pytest_fixture_runs_deterministic_mode_on_a_chosen_port() -> None:
+    port = free_port()
+    with (
+        fresh_database() as database_url,
+        openpieces_server(deterministic_seed=5, port=port, database_url=database_url) as server,
+    ):
+        assert server.base_url == f"http://127.0.0.1:{port}"
+        with server.admin() as admin:
+            assert admin.get("/admin/clock").json()["seed"] == 5
+        server.reset()
+        with httpx.Client(base_url=server.api_url, headers={"Authorization": f"Bearer {server.api_key}"}) as api:
+            created = api.post("/projects", json={"displayName": "Fixed"}).json()
+        assert re.fullmatch(r"2026-01-01T00:00:00\.0\d\dZ", created["created"])
