@@ -83,7 +83,10 @@ class DeterministicMode:
 
     def freeze(self, frozen: bool) -> dict[str, Any]:
         self._origin()
-        clock.freeze() if frozen else clock.unfreeze()
+        if frozen:
+            clock.freeze()
+        else:
+            clock.unfreeze()
         return self.describe()
 
     def describe(self) -> dict[str, Any]:
