@@ -332,7 +332,7 @@ def _closing_multiprocess() -> type:
     return ClosingMultiprocess
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _listen(host: str, port: int, option: str = "--port") -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -340,7 +340,9 @@ def _listen(host: str, port: int) -> socket.socket:
         listener.bind((host, port))
     except OSError as exc:
         reason = "is already in use (another server running?)" if exc.errno == errno.EADDRINUSE else exc.strerror
-        log.error(f"cannot listen on {host}:{port}: the port {reason}; pick another with --port", extra={"port": port})
+        log.error(
+            f"cannot listen on {host}:{port}: the port {reason}; pick another with {option}", extra={"port": port}
+        )
         raise typer.Exit(1) from None
     listener.set_inheritable(True)
     return listener
@@ -467,6 +469,95 @@ def _check_seed_file(path: Path):  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
+snapshot_cli = typer.Typer(
+    help="Export a platform's (or every platform's) whole state as one JSON file, and restore it.",
+    rich_markup_mode=None,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+cli.add_typer(snapshot_cli, name="snapshot")
+
+
+@snapshot_cli.command("export", cls=_PlainUsage)
+def snapshot_export(
+    file: Path = typer.Argument(..., metavar="FILE", help="Where to write the snapshot ('-': stdout)."),
+    platform_id: str | None = typer.Option(None, "--platform-id", help="Only this platform (default: every one)."),
+) -> None:
+    """Write a snapshot: every row of the platforms, API keys as hashes, secrets still sealed."""
+    from app.admin.snapshot import SnapshotService
+    from app.kit.crypto import SecretBox
+    from app.kit.errors import ActivepiecesError
+
+    secrets = SecretBox(_encryption_key(get_settings()))
+    with _database_url() as url:
+        migrate_for(get_settings(), url)
+        try:
+            document = asyncio.run(_with_db(url, lambda db: SnapshotService(db, secrets).export(platform_id)))
+        except ActivepiecesError as exc:
+            typer.echo(json.dumps(exc.body()), err=True)
+            raise typer.Exit(1) from exc
+    if str(file) == "-":
+        typer.echo(document.decode())
+    else:
+        file.write_bytes(document)
+        typer.echo(f"wrote {file} ({len(document)} bytes)", err=True)
+
+
+@snapshot_cli.command("import", cls=_PlainUsage)
+def snapshot_import(
+    file: Path = typer.Argument(..., metavar="FILE", help="A snapshot written by `snapshot export` ('-': stdin)."),
+    platform_id: str | None = typer.Option(
+        None,
+        "--platform-id",
+        help="Replace only this platform (the snapshot must hold it alone); default: the snapshot "
+        "becomes every platform there is.",
+    ),
+    key: str | None = typer.Option(
+        None,
+        "--key",
+        envvar="AP_SNAPSHOT_ENCRYPTION_KEY",
+        show_envvar=True,
+        help="The encryption key the snapshot was exported with, when it is not this server's: its "
+        "secrets are opened with it and sealed again with this server's.",
+    ),
+) -> None:
+    """Restore a snapshot in one transaction: applied whole, or refused with every reason and
+    nothing written."""
+    import sys
+
+    from app.admin.snapshot import SnapshotService, parse_document
+    from app.kit.crypto import SecretBox
+    from app.kit.errors import ActivepiecesError
+    from app.projects.provisioning import PlatformProvisioning
+
+    settings = get_settings()
+    secrets = SecretBox(_encryption_key(settings))
+    try:
+        raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    except OSError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+    async def restore(db):  # type: ignore[no-untyped-def]
+        restored = await SnapshotService(db, secrets).restore(
+            parse_document(raw), platform_id=platform_id, source_key=key
+        )
+        if platform_id is None and settings.bootstrap_api_key:  # as the admin API's restore
+            await PlatformProvisioning(db).ensure_bootstrap_platform(
+                settings.bootstrap_api_key, settings.bootstrap_edition
+            )
+        return restored
+
+    with _database_url() as url:
+        migrate_for(get_settings(), url)
+        try:
+            restored = asyncio.run(_with_db(url, restore))
+        except ActivepiecesError as exc:
+            typer.echo(json.dumps(exc.body()), err=True)
+            raise typer.Exit(1) from exc
+    typer.echo(json.dumps(restored))
+
+
 @cli.command()
 def pieces(
     names: bool = typer.Option(False, "--names", help="List each piece's name and version too."),
@@ -478,6 +569,94 @@ def pieces(
     if names:
         for piece in catalog.load():
             typer.echo(f"{piece['name']}@{piece['version']}")
+
+
+@cli.command()
+def record(
+    target: str = typer.Option(..., help="The Activepieces to record, e.g. https://cloud.activepieces.com."),
+    key: str = typer.Option(..., envvar="AP_RECORD_KEY", help="Its platform API key (never written to the recording)."),
+    listen: int = typer.Option(8765, "--listen", help="Port the recorder listens on (127.0.0.1)."),
+    out: Path = typer.Option(..., "--out", help="The recording to write (JSON lines; replaced if it exists)."),
+) -> None:
+    """Forward every request to TARGET with KEY and record each request and answer (secrets redacted),
+    until interrupted. Send your requests, or `openpieces scenario`, to http://127.0.0.1:LISTEN."""
+    from app.drift.proxy import run_recorder
+
+    # Bound first: a port in use is one clear error (exit code 1), not a recorder that never records.
+    listener = _listen("127.0.0.1", listen, "--listen")
+    typer.echo(f"recording {target} through http://127.0.0.1:{listen} into {out}", err=True)
+    run_recorder(target, key, out, listener)
+
+
+@cli.command()
+def scenario(
+    target: str = typer.Option(..., help="Where to send it: the recorder (http://127.0.0.1:8765) or a server."),
+    key: str = typer.Option("", envvar="AP_RECORD_KEY", help="An API key (the recorder sends its own instead)."),
+) -> None:
+    """Run the drift scenario: projects, flows and global connections, their main cases and a few
+    errors; everything it makes is deleted at the end."""
+    import httpx
+
+    from app.drift.scenario import run_scenario
+
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    with httpx.Client(base_url=target.rstrip("/"), headers=headers, timeout=60) as client:
+        made = run_scenario(client, say=lambda line: typer.echo(line))
+    typer.echo(f"{made} requests sent to {target}", err=True)
+
+
+@cli.command(cls=_PlainUsage)
+def diff(
+    recording: Path = typer.Argument(..., metavar="RECORDING", help="A recording made by `openpieces record`."),
+    target: str | None = typer.Option(
+        None, help="A running openpieces (its base URL). Unset: a new server of its own on an embedded PostgreSQL."
+    ),
+    admin_token: str | None = typer.Option(
+        None, envvar="AP_ADMIN_TOKEN", help="The target's admin token: the replay runs on a new platform made with it."
+    ),
+    key: str | None = typer.Option(None, help="Instead of --admin-token: replay on the platform of this API key."),
+    edition: Edition = typer.Option(
+        Edition.ENTERPRISE, case_sensitive=False, show_default=False, help="The new platform's (default: enterprise)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object."),
+) -> None:
+    """Replay RECORDING against openpieces and report every difference in status, body shape and
+    values (ids, timestamps and cursors compared by rule). Exit code 1 when there is a difference."""
+    import httpx
+
+    from app.drift.recording import RecordingError, read_recording
+    from app.drift.replay import fresh_platform, given_platform, own_server, replay_on
+
+    if target is None and key is not None:
+        raise typer.BadParameter("--key is a key of the --target server; give --target too", param_hint="--key")
+    try:
+        exchanges = read_recording(recording)
+    except (OSError, RecordingError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if not exchanges:
+        typer.echo(f"error: {recording} holds no exchange: nothing was recorded", err=True)
+        raise typer.Exit(2)
+    if target is None:
+        place = own_server(edition.value)
+    elif key is not None:
+        place = given_platform(target, key)
+    elif admin_token is not None:
+        place = fresh_platform(target, admin_token, edition.value)
+    else:
+        raise typer.BadParameter("with --target, give --admin-token (a new platform) or --key", param_hint="--target")
+    try:
+        with place as replay_target:
+            report = replay_on(replay_target, exchanges)
+    except httpx.HTTPStatusError as exc:  # the admin API refused the new platform
+        typer.echo(f"error: {exc.request.url} answered {exc.response.status_code}: {exc.response.text}", err=True)
+        raise typer.Exit(2) from None
+    except httpx.HTTPError as exc:
+        typer.echo(f"error: {target} did not answer: {exc!r}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(report.as_json() if as_json else report.as_text())
+    if report.differences:
+        raise typer.Exit(1)
 
 
 @cli.command("new-encryption-key")

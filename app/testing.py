@@ -7,6 +7,18 @@ In pytest (the plugin loads itself once openpieces is installed)::
         client = MyActivepiecesClient(base_url=openpieces.api_url, api_key=openpieces.api_key)
         ...
 
+Each test from the same state: define `openpieces_snapshot` (session-scoped: build the state once and
+return `openpieces.export_snapshot()`, or return the path of a snapshot file) and ask for
+`openpieces_restored`, which restores it before the test::
+
+    @pytest.fixture(scope="session")
+    def openpieces_snapshot(openpieces):
+        ...  # make projects, flows, connections through the API
+        return openpieces.export_snapshot()
+
+    def test_from_a_known_state(openpieces_restored):
+        ...
+
 Elsewhere::
 
     with openpieces_server() as server:
@@ -31,6 +43,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
+
+# What restore_snapshot takes: the bytes export_snapshot gave, a parsed document, or a file's path.
+Snapshot = bytes | dict[str, Any] | str | Path
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,35 @@ class OpenpiecesServer:
         """Empty everything and restore the bootstrap platform (and seed file): a clean slate."""
         with self.admin() as client:
             client.post("/admin/reset").raise_for_status()
+
+    def export_snapshot(self, platform_id: str | None = None) -> bytes:
+        """Every platform's state (or one platform's) as a snapshot document (JSON bytes)."""
+        path = "/admin/snapshot" if platform_id is None else f"/admin/platforms/{platform_id}/snapshot"
+        with self.admin() as client:
+            response = client.get(path)
+        response.raise_for_status()
+        return response.content
+
+    def restore_snapshot(
+        self, snapshot: Snapshot, *, platform_id: str | None = None, source_key: str | None = None
+    ) -> dict[str, Any]:
+        """Make a snapshot the server's state (every platform), or with `platform_id` replace that
+        platform alone. `source_key`: the encryption key it was exported with, when it is not this
+        server's. A refused snapshot raises `httpx.HTTPStatusError` (its body names every reason)."""
+        if isinstance(snapshot, dict):
+            body = orjson.dumps(snapshot)
+        elif isinstance(snapshot, str | Path):
+            body = Path(snapshot).read_bytes()
+        else:
+            body = snapshot
+        path = "/admin/snapshot" if platform_id is None else f"/admin/platforms/{platform_id}/snapshot"
+        headers = {"Content-Type": "application/json"}
+        if source_key:
+            headers["X-Snapshot-Encryption-Key"] = source_key
+        with self.admin() as client:
+            response = client.put(path, content=body, headers=headers)
+        response.raise_for_status()
+        return dict(response.json())
 
     def platform_id(self, api_key: str | None = None) -> str:
         """The id of the platform holding `api_key` (the bootstrap key by default): its owner's."""
@@ -193,3 +238,21 @@ else:
         options: dict[str, Any] = {"compat": param} if isinstance(param, str) else dict(param or {})
         with openpieces_server(**options) as server:
             yield server
+
+    @pytest.fixture(scope="session")
+    def openpieces_snapshot() -> Snapshot | None:
+        """The snapshot `openpieces_restored` restores: override it (session-scoped) in your
+        conftest.py, returning `openpieces.export_snapshot()` after building a state, or a file's path."""
+        return None
+
+    @pytest.fixture
+    def openpieces_restored(openpieces: OpenpiecesServer, openpieces_snapshot: Snapshot | None) -> OpenpiecesServer:
+        """The `openpieces` server, its state restored from `openpieces_snapshot` before the test
+        (every platform as the snapshot has them; the faults and the request log emptied)."""
+        if openpieces_snapshot is None:
+            raise pytest.UsageError(
+                "openpieces_restored needs a snapshot: define a session-scoped `openpieces_snapshot` fixture "
+                "returning openpieces.export_snapshot() (or a snapshot file's path)"
+            )
+        openpieces.restore_snapshot(openpieces_snapshot)
+        return openpieces

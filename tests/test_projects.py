@@ -53,6 +53,8 @@ async def test_create_returns_the_full_project(tenant: Tenant) -> None:
     assert set(body) == {
         "id", "created", "updated", "ownerId", "displayName", "platformId", "type", "externalId", "metadata",
         "maxConcurrentJobs", "releasesEnabled", "icon", "notifyStatus", "poolId", "plan", "usage", "analytics",
+        # The newest real Project's fields.
+        "notifyFlowOwnerOnFailure", "pieceSetId", "workerGroupId", "executionDataRetentionDays", "sensitive",
     }  # fmt: skip
     assert ID_RE.match(body["id"])
     assert TS_RE.match(body["created"]) and TS_RE.match(body["updated"])
@@ -67,17 +69,24 @@ async def test_create_returns_the_full_project(tenant: Tenant) -> None:
     assert body["icon"]["color"] in COLORS
     assert body["notifyStatus"] == "NEVER"
     assert body["poolId"] is None
+    # The newest real defaults (project.entity.ts, project.ts).
+    assert (body["notifyFlowOwnerOnFailure"], body["sensitive"]) == (False, False)
+    assert (body["pieceSetId"], body["workerGroupId"], body["executionDataRetentionDays"]) == (None, None, None)
     plan = body["plan"]
     assert set(plan) == {
         "id", "created", "updated", "projectId", "name", "locked", "piecesFilterType", "pieces", "tasks", "aiCredits",
+        "activeFlowsLimit",
     }  # fmt: skip
+    assert plan["activeFlowsLimit"] is None
     assert ID_RE.match(plan["id"]) and plan["id"] != body["id"]
     assert plan["projectId"] == body["id"]
     assert (plan["locked"], plan["piecesFilterType"], plan["pieces"]) == (False, "NONE", [])
     assert set(body["usage"]) == {"tasks", "aiCredits", "nextLimitResetDate"}
     assert TS_RE.match(body["usage"]["nextLimitResetDate"])
     # No members (the real server does not make the owner one) and no flows yet.
-    assert body["analytics"] == {"totalUsers": 0, "activeUsers": 0, "totalFlows": 0, "activeFlows": 0}
+    assert body["analytics"] == {
+        "totalUsers": 0, "activeUsers": 0, "totalFlows": 0, "activeFlows": 0, "lastFlowUpdated": None,
+    }  # fmt: skip
 
 
 async def test_create_minimal_defaults(tenant: Tenant) -> None:
@@ -404,7 +413,7 @@ async def test_list_filters(tenant: Tenant) -> None:
         assert response.status_code == 200
         return [p["id"] for p in response.json()["data"]]
 
-    assert await ids(displayName="MARKET") == [beta["id"], alpha["id"]]
+    assert await ids(displayName="MARKET") == [alpha["id"], beta["id"]]  # by name, as the real server
     assert await ids(displayName="%") == await ids()  # `%` is a wildcard, as on the real server
     assert await ids(externalId="x-alpha") == [alpha["id"]]
     assert await ids(externalId="x-al") == []
@@ -457,11 +466,9 @@ async def test_pagination_walks_120_projects_both_ways(tenant: Tenant) -> None:
     assert len(ids) == 120 and len(set(ids)) == 120
     assert [len(page["data"]) for page in forward] == [7] * 17 + [1]
 
-    # Newest first. `created` is shown to the millisecond while rows are ordered (and cursors
-    # placed) by the stored microseconds, so projects made within one millisecond may show their
-    # ids in either order: the visible guarantee is that `created` never increases.
-    created = [p["created"] for page in forward for p in page["data"]]
-    assert created == sorted(created, reverse=True)
+    # As the real server: the PERSONAL project first, then the team projects by name.
+    names = [(p["type"], p["displayName"]) for page in forward for p in page["data"]]
+    assert names == [("PERSONAL", names[0][1])] + [("TEAM", f"Project {i:03d}") for i in range(119)]
 
     # From the last page, `previous` leads back through the same pages until it is null.
     backward: list[dict] = []
@@ -520,7 +527,55 @@ async def test_external_user_id_filters_to_that_users_projects(make_tenant: Tena
     unknown = await tenant.client.get("/v1/projects", params={"externalUserId": "nobody-has-this"})
     assert unknown.status_code == 200
     assert unknown.json() == {"data": [], "next": None, "previous": None}
-    combined = await tenant.client.get(
-        "/v1/projects", params={"externalUserId": "owner-ext-1", "types": "PERSONAL"}
-    )
+    combined = await tenant.client.get("/v1/projects", params={"externalUserId": "owner-ext-1", "types": "PERSONAL"})
     assert [p["id"] for p in combined.json()["data"]] == [personal["id"]]
+
+
+# --- the newest real project fields (UpdateProjectPlatformRequest takes three of them)
+
+
+async def test_update_sets_and_clears_the_newer_real_fields(tenant: Tenant) -> None:
+    project = await create(tenant)
+    body = {"notifyFlowOwnerOnFailure": True, "workerGroupId": "group-eu", "executionDataRetentionDays": 30}
+    response = await tenant.client.post(f"/v1/projects/{project['id']}", json=body)
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    assert {key: updated[key] for key in body} == body
+    assert (await tenant.client.get(f"/v1/projects/{project['id']}")).json() == updated
+    # null clears the two nullable ones; leaving a field out keeps it.
+    response = await tenant.client.post(
+        f"/v1/projects/{project['id']}", json={"workerGroupId": None, "executionDataRetentionDays": None}
+    )
+    cleared = response.json()
+    assert (cleared["workerGroupId"], cleared["executionDataRetentionDays"]) == (None, None)
+    assert cleared["notifyFlowOwnerOnFailure"] is True
+    # Fields the real update request does not take are ignored, as every unknown field is.
+    response = await tenant.client.post(f"/v1/projects/{project['id']}", json={"sensitive": True, "pieceSetId": "x"})
+    assert (response.json()["sensitive"], response.json()["pieceSetId"]) == (False, None)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"executionDataRetentionDays": 0}, "body/executionDataRetentionDays must be > 0"),
+        ({"executionDataRetentionDays": 1.5}, "body/executionDataRetentionDays must be integer"),
+        ({"notifyFlowOwnerOnFailure": "yes"}, "body/notifyFlowOwnerOnFailure must be boolean"),
+        ({"workerGroupId": 7}, "body/workerGroupId must be string"),
+    ],
+)
+async def test_update_refuses_newer_fields_of_the_wrong_type(tenant: Tenant, body: dict, message: str) -> None:
+    project = await create(tenant)
+    response = await tenant.client.post(f"/v1/projects/{project['id']}", json=body)
+    assert response.status_code == 400
+    assert response.json() == validation(message)
+
+
+async def test_last_flow_updated_is_the_newest_flow_update(tenant: Tenant) -> None:
+    project = await create(tenant)
+    assert project["analytics"]["lastFlowUpdated"] is None
+    response = await tenant.client.post("/v1/flows", json={"displayName": "F", "projectId": project["id"]})
+    assert response.status_code == 201
+    flow = response.json()
+    analytics = (await tenant.client.get(f"/v1/projects/{project['id']}")).json()["analytics"]
+    assert analytics["lastFlowUpdated"] == flow["updated"]
+    assert TS_RE.match(analytics["lastFlowUpdated"])

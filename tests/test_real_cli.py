@@ -2,8 +2,8 @@
 
 The CLI is not published on npm; it runs from its own source, copied in at test time and never
 committed. Each test says how far the command gets against this server today, and with what answer:
-what it reads of this API (flags, flows) must answer as the real server does; where it stops is a
-route outside this API (pieces, folders, tables, app connections)."""
+what it reads of this API (flags, pieces, flows, folders, app connections) must answer as the real
+server does; where it stops is a route outside this API (webhooks, tables)."""
 
 from __future__ import annotations
 
@@ -87,25 +87,62 @@ def test_node_runs_the_clis_toolchain(toolchain: None) -> None:
     assert "usage: run.mts <benchmark|replace>" in version.stderr
 
 
-def test_benchmark_waits_for_the_flags_then_stops_at_the_pieces_catalogue(server: LiveServer) -> None:
+def test_benchmark_sets_up_its_flow_then_finds_no_webhook_to_load(server: LiveServer) -> None:
+    before = len(server.requests())
     done = cli.run(
         "benchmark",
         *("--url", server.base_url, "--api-key", CLI_KEY, "--project-id", server.project_id),
         *("--requests", "5", "--concurrency", "1", "--json"),
     )
-    # The CLI waits for GET /api/v1/flags to answer 200 with no key at all (it would give up after
-    # two minutes), then asks the server which versions of the webhook and data-mapper pieces it has:
-    # this server keeps no piece catalogue.
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert json.loads(done.stdout) == {
-        "error": "Piece @activepieces/piece-webhook not available on server (is it synced?): HTTP 404"
-    }
-    expected = [("GET", "/api/v1/flags", 200), ("GET", "/api/v1/pieces/@activepieces/piece-webhook", 404)]
-    requests = server.requests(*expected)
-    assert all(entry in requests for entry in expected), requests
+    # The set-up half runs through: it waits for GET /api/v1/flags to answer 200 with no key at all,
+    # asks the catalogue for the webhook and data-mapper pieces' versions, creates the flow, imports a
+    # webhook -> data-mapper -> return-response version pinned `~<version>`, publishes it and polls the
+    # flow until it is ENABLED. The load half posts to the flow's sync webhook, which this server (no
+    # engine, no webhooks) does not have: every request fails, so the CLI exits 1 with its summary.
+    assert done.returncode == 1, done.stdout + done.stderr
+    summary = json.loads(done.stdout)
+    flow_id = summary["flowId"]
+    assert (summary["requests"], summary["ok2xx"], summary["non2xx"], summary["failed"]) == (5, 0, 5, 5)
+    flow_path = f"/api/v1/flows/{flow_id}"
+    webhook = ("POST", f"/api/v1/webhooks/{flow_id}/sync", 401)  # no key, like any route here but the flags
+    requests = server.requests(webhook)[before:]
+    setup = [entry for entry in requests if entry != webhook]
+    assert sorted(setup[1:3]) == [
+        ("GET", "/api/v1/pieces/@activepieces/piece-data-mapper", 200),
+        ("GET", "/api/v1/pieces/@activepieces/piece-webhook", 200),
+    ]
+    assert setup[:1] + setup[3:] == [
+        ("GET", "/api/v1/flags", 200),
+        ("POST", "/api/v1/flows", 201),
+        ("POST", flow_path, 200),  # IMPORT_FLOW
+        ("POST", flow_path, 200),  # LOCK_AND_PUBLISH
+        ("GET", flow_path, 200),  # ENABLED at the first poll
+    ]
+    assert requests.count(webhook) == 5
+
+    flow = httpx.get(f"{server.base_url}/v1/flows/{flow_id}", headers={"Authorization": f"Bearer {CLI_KEY}"}).json()
+    versions = {name: piece["version"] for name, piece in _catalogue(server, "webhook", "data-mapper").items()}
+    trigger = flow["version"]["trigger"]
+    mapper = trigger["nextAction"]
+    response = mapper["nextAction"]
+    assert (flow["status"], flow["version"]["state"], flow["version"]["valid"]) == ("ENABLED", "LOCKED", True)
+    assert [
+        (step["name"], step["valid"], step["settings"]["pieceName"], step["settings"]["pieceVersion"])
+        for step in (trigger, mapper, response)
+    ] == [
+        ("trigger", True, "@activepieces/piece-webhook", versions["@activepieces/piece-webhook"]),
+        ("step_1", True, "@activepieces/piece-data-mapper", versions["@activepieces/piece-data-mapper"]),
+        ("step_2", True, "@activepieces/piece-webhook", versions["@activepieces/piece-webhook"]),
+    ]
 
 
-def test_project_replace_reads_the_version_and_flows_then_stops_at_folders(server: LiveServer) -> None:
+def _catalogue(server: LiveServer, *short_names: str) -> dict[str, dict[str, object]]:
+    headers = {"Authorization": f"Bearer {CLI_KEY}"}
+    names = [f"@activepieces/piece-{short}" for short in short_names]
+    return {name: httpx.get(f"{server.base_url}/v1/pieces/{name}", headers=headers).json() for name in names}
+
+
+def test_project_replace_reads_the_source_then_stops_at_tables(server: LiveServer) -> None:
     before = len(server.requests())
     done = cli.run(
         "replace",
@@ -113,12 +150,30 @@ def test_project_replace_reads_the_version_and_flows_then_stops_at_folders(serve
         *("--dest-url", server.base_url, "--dest-token", CLI_KEY, "--dest-project", server.project_id),
         "--json",
     )
-    # It reads the source in one go: the flags (CURRENT_VERSION), every flow of the project (pages of
-    # 100), and its folders, tables and app connections, which are outside this API: the first 404
-    # ends the command as a transport failure, before anything is sent to the destination.
+    # It reads the source in one go, all at once: the flags (CURRENT_VERSION), and every flow, folder,
+    # table and app connection of the project (pages of 100). Tables are not in this server: their 404
+    # ends the command as a transport failure, before any table's fields are read and before anything
+    # is sent to the destination.
     assert done.returncode == 4, done.stdout + done.stderr
     assert json.loads(done.stdout) == {"error": "Request failed with status code 404", "code": "ERR_BAD_REQUEST"}
-    expected = [("GET", "/api/v1/flags", 200), ("GET", "/api/v1/flows", 200), ("GET", "/api/v1/folders", 404)]
-    requests = server.requests(*expected, timeout=10)[before:]
-    assert all(entry in requests for entry in expected), requests
-    assert not any(path.endswith("/replace") for _, path, _ in requests)
+    expected = [
+        ("GET", "/api/v1/app-connections", 200),
+        ("GET", "/api/v1/flags", 200),
+        ("GET", "/api/v1/flows", 200),
+        ("GET", "/api/v1/folders", 200),
+        ("GET", "/api/v1/tables", 404),
+    ]
+    assert sorted(server.requests(*expected)[before:]) == expected
+    tables = httpx.get(
+        f"{server.base_url}/api/v1/tables",
+        headers={"Authorization": f"Bearer {CLI_KEY}"},
+        params={"projectId": server.project_id, "limit": 100},
+    )
+    assert (tables.status_code, tables.json()) == (
+        404,
+        {
+            "statusCode": 404,
+            "code": "ENTITY_NOT_FOUND",
+            "params": {"entityType": "route", "entityId": None, "message": "Route GET:/api/v1/tables not found"},
+        },
+    )

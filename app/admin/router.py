@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
 from app.admin.determinism import DeterministicMode
 from app.admin.schemas import (
@@ -18,6 +18,7 @@ from app.admin.schemas import (
     SetClockRequest,
 )
 from app.admin.service import AdminService
+from app.admin.snapshot import parse_document
 from app.edge.auth import parse_bearer
 from app.edge.http import ApiRoute, ApJSONResponse
 from app.invitations.schemas import AcceptInvitationRequest
@@ -103,6 +104,63 @@ async def create_user(id: PlatformId, body: NewUser, http: Request) -> Response:
 )
 async def accept_invitation(body: AcceptInvitationRequest, http: Request) -> Response:
     return ApJSONResponse(await InvitationService(http.app.state.db).accept(body))
+
+
+# The body of a restore is a document GET answered, as it is: described here, checked by the service
+# (which names every problem at once, and refuses the document whole).
+_SNAPSHOT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object", "description": "A snapshot document"}}},
+    }
+}
+SnapshotKey = Annotated[
+    str | None,
+    Header(
+        alias="X-Snapshot-Encryption-Key",
+        description="The key the snapshot's secrets are sealed with, when it is not this server's "
+        "(urlsafe base64 of 32 bytes, as AP_ENCRYPTION_KEY)",
+    ),
+]
+
+
+@router.get(
+    "/snapshot",
+    summary="Export every platform's state as one snapshot",
+    description="Every row of every platform (API keys as hashes, connection secrets sealed), with the "
+    "schema version and the encryption key's fingerprint.",
+)
+async def export_snapshot(http: Request) -> Response:
+    return Response(await service_of(http).export_snapshot(), media_type="application/json")
+
+
+@router.put(
+    "/snapshot",
+    summary="Restore a snapshot as the server's whole state",
+    description="In one transaction: every platform (and the faults and request log) goes, the snapshot's "
+    "platforms come in; then the bootstrap key works, as after a reset. A refused snapshot writes nothing.",
+    openapi_extra=_SNAPSHOT_BODY,
+)
+async def restore_snapshot(http: Request, source_key: SnapshotKey = None) -> Response:
+    document = parse_document(await http.body())
+    return ApJSONResponse(await service_of(http).restore_snapshot(document, source_key=source_key))
+
+
+@router.get("/platforms/{id}/snapshot", summary="Export one platform's state as a snapshot")
+async def export_platform_snapshot(id: PlatformId, http: Request) -> Response:
+    return Response(await service_of(http).export_snapshot(id), media_type="application/json")
+
+
+@router.put(
+    "/platforms/{id}/snapshot",
+    summary="Restore a snapshot of one platform",
+    description="In one transaction: the platform's rows (if it exists) are replaced by the snapshot's, "
+    "which must hold that platform alone. Other platforms are untouched.",
+    openapi_extra=_SNAPSHOT_BODY,
+)
+async def restore_platform_snapshot(id: PlatformId, http: Request, source_key: SnapshotKey = None) -> Response:
+    document = parse_document(await http.body())
+    return ApJSONResponse(await service_of(http).restore_snapshot(document, platform_id=id, source_key=source_key))
 
 
 @router.post("/reset", summary="Empty every table, then apply the bootstrap key and seed file again")

@@ -12,6 +12,7 @@ from sqlalchemy import insert, select, text
 import app.admin.models  # noqa: F401  (the faults and the request log are emptied by a reset too)
 from app.admin.determinism import DeterministicMode
 from app.admin.seed import SeedDocument, apply_seed
+from app.admin.snapshot import SnapshotService
 from app.admin.traffic import Traffic
 from app.edge.auth import ApiKeyAuthenticator
 from app.kit.changes import ChangeConfirmation, publish
@@ -147,3 +148,24 @@ class AdminService:
             "totalMs": round((time.perf_counter() - started) * 1000, 2),
             "seeded": seeded,
         }
+
+    async def export_snapshot(self, platform_id: str | None = None) -> bytes:
+        return await SnapshotService(self.db, self.secrets).export(platform_id)
+
+    async def restore_snapshot(
+        self, document: Any, *, platform_id: str | None = None, source_key: str | None = None
+    ) -> dict[str, Any]:
+        """Restore a snapshot (see app/admin/snapshot.py). The whole server's: then, as after a reset,
+        the bootstrap key works (on the snapshot's platform that holds it, else on a new one)."""
+        async with self.announced() as change_id:
+            restored = await SnapshotService(self.db, self.secrets).restore(
+                document, platform_id=platform_id, source_key=source_key, change_id=change_id
+            )
+            self.authenticator.forget_all()
+        if platform_id is None:
+            self.traffic.requests.forget_pending()
+            if self.settings.bootstrap_api_key:
+                await PlatformProvisioning(self.db).ensure_bootstrap_platform(
+                    self.settings.bootstrap_api_key, self.settings.bootstrap_edition
+                )
+        return restored

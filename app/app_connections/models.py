@@ -1,4 +1,4 @@
-"""App connections: one table for both scopes. A PLATFORM connection (a global connection) is keyed
+"""App connections: one table for both scopes. A PLATFORM connection (a global connection) is found
 by its externalId on the platform and linked to any number of projects; a PROJECT connection is
 keyed by its externalId in its one project, which it is also linked to."""
 
@@ -12,20 +12,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.kit.db import Base
 from app.platforms.models import TIMESTAMP
 
-PLATFORM_UPSERT_KEY = "uq_app_connection_platform_id_external_id"
+PLATFORM_EXTERNAL_ID_INDEX = "ix_app_connection_platform_id_external_id"
 PROJECT_UPSERT_KEY = "uq_app_connection_project_id_external_id"
 
 
 class AppConnection(Base):
     __tablename__ = "app_connection"
     __table_args__ = (
-        # The upsert keys: one global connection per externalId on a platform, one project
-        # connection per externalId in a project.
+        # A global connection is found by its externalId on the platform, which is not unique
+        # (the real server's upsert can make a second row; see GlobalConnectionRepository); one
+        # project connection per externalId in a project.
         Index(
-            PLATFORM_UPSERT_KEY,
+            PLATFORM_EXTERNAL_ID_INDEX,
             "platform_id",
             "external_id",
-            unique=True,
             postgresql_where=text("scope = 'PLATFORM'"),
         ),
         Index(

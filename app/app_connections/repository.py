@@ -20,6 +20,7 @@ from app.kit.db import (
     affected_rows,
     compiled,
     foreign_key_violation_on,
+    insert_row,
     iso_text,
     update_row,
 )
@@ -122,7 +123,8 @@ def _connection_page(
         query = query.where(connection_t.c.status == any_(bindparam("statuses", type_=TEXT_ARRAY)))
     if by_scope:
         query = query.where(connection_t.c.scope == bindparam("scope"))
-    return PageQuery(query, created=connection_t.c.created, id_=connection_t.c.id)
+    # Oldest first, as the real server lists connections (app-connection-service.ts, `order: 'ASC'`).
+    return PageQuery(query, sort=(connection_t.c.created,), id_=connection_t.c.id, descending=False)
 
 
 async def fetch_connection_page(
@@ -222,11 +224,41 @@ PROJECT_MEMBERS = CompiledQuery(
     .limit(1000)
 )
 
-# The upsert key of each scope: a partial unique index, named by its columns and its WHERE.
+# The upsert key of a project connection: a partial unique index, named by its columns and its WHERE.
 UPSERT_KEYS = {
-    "PLATFORM": (("platform_id", "external_id"), "scope = 'PLATFORM'"),
     "PROJECT": (("project_id", "external_id"), "scope = 'PROJECT'"),
 }
+# A global connection's externalId is not unique (the real server's index is not either): upserts
+# of one externalId on a platform take this transaction-scoped lock first, so that two at once
+# still find, or make, one row between them.
+LOCK_GLOBAL_EXTERNAL_ID = CompiledQuery(
+    select(
+        func.pg_advisory_xact_lock(
+            func.hashtextextended(bindparam("platform_id") + literal("/") + bindparam("external_id"), 0)
+        )
+    )
+)
+_GLOBAL_BY_EXTERNAL_ID = (
+    select(connection_t.c.id)
+    .where(
+        connection_t.c.platform_id == bindparam("platform_id"),
+        connection_t.c.scope == "PLATFORM",
+        connection_t.c.external_id == bindparam("external_id"),
+    )
+    .order_by(connection_t.c.created, connection_t.c.id)
+    .limit(1)
+)
+FIND_GLOBAL = CompiledQuery(_GLOBAL_BY_EXTERNAL_ID.with_for_update(key_share=True))
+# The real server's lookup: the connection of that externalId whose projectIds contain every
+# requested one (an empty request matches any).
+FIND_GLOBAL_CONTAINING = CompiledQuery(
+    _GLOBAL_BY_EXTERNAL_ID.where(
+        func.coalesce(
+            select(array_agg(link_t.c.project_id)).where(link_t.c.connection_id == connection_t.c.id).scalar_subquery(),
+            EMPTY_TEXT_ARRAY,
+        ).contains(bindparam("project_ids", type_=TEXT_ARRAY))
+    ).with_for_update(key_share=True)
+)
 
 
 def _upsert(columns: tuple[str, ...], scope: str, only_missing: bool) -> Any:
@@ -274,9 +306,9 @@ class AppConnectionRepository:
         )
 
     async def upsert(self, values: dict[str, Any], *, only_missing: bool = False) -> str | None:
-        """Insert, or update the connection with the same upsert key (externalId on the platform for
-        a global one, in the project for a project one). Atomic: two concurrent upserts of one key
-        make one row. Returns the row's id; None when `only_missing` left an existing row alone."""
+        """Insert, or update the project connection with the same upsert key (externalId in the
+        project; a global one goes through `upsert_global`). Atomic: two concurrent upserts of one
+        key make one row. Returns the row's id; None when `only_missing` left an existing row alone."""
         stamp = clock.now()
         values = {"created": stamp, "updated": stamp, **values}
         statement = compiled(_upsert, tuple(values), values["scope"], only_missing)
@@ -289,6 +321,28 @@ class AppConnectionRepository:
                 raise ProjectLinkVanished from exc
             raise
         return None if found is None else str(found)
+
+    async def upsert_global(self, values: dict[str, Any], project_ids: list[str], *, match_projects: bool) -> str:
+        """Update the platform's global connection with this externalId, or insert one. With
+        `match_projects` (the real server's rule) only a connection linked to every one of
+        `project_ids` is reused; another is left alone and a second row is made. Returns the id."""
+        keys = {"platform_id": values["platform_id"], "external_id": values["external_id"]}
+        try:
+            await LOCK_GLOBAL_EXTERNAL_ID.execute(self.conn, **keys)
+            if match_projects:
+                found = await FIND_GLOBAL_CONTAINING.fetchval(self.conn, **keys, project_ids=list(project_ids))
+            else:
+                found = await FIND_GLOBAL.fetchval(self.conn, **keys)
+            if found is None:
+                await insert_row(self.conn, connection_t, values)
+                return str(values["id"])
+            keep = {"id", "platform_id", "project_id", "external_id", "scope"}
+            await update_row(self.conn, connection_t, str(found), {k: v for k, v in values.items() if k not in keep})
+            return str(found)
+        except asyncpg.ForeignKeyViolationError as exc:
+            if foreign_key_violation_on(exc, "platform", "user"):
+                raise PlatformVanished from exc
+            raise
 
     async def project_connection_id(self, project_id: str, external_id: str) -> str | None:
         found = await PROJECT_CONNECTION_ID.fetchval(self.conn, project_id=project_id, external_id=external_id)

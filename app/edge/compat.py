@@ -206,6 +206,14 @@ class CompatPolicy:
             return None
         return raw
 
+    @property
+    def upsert_matches_projects(self) -> bool:
+        """A global-connection upsert's lookup. Documented: the platform's connection with that
+        externalId, whatever its projects. Real server (app-connection-service.ts `upsert`): only
+        one whose `projectIds` contain every requested id; otherwise a second row of the same
+        externalId is inserted (its index is not unique)."""
+        return self.is_server
+
     def users_only(self) -> None:
         """A route the real server keeps for users (`securityAccess.project([USER])`): an API key
         is refused there. Documented mode answers an API key as it would answer a user."""

@@ -2,23 +2,40 @@
 before it validates an IMPORT_FLOW request (flow.controller.ts, preValidation, through the flow
 migrations in packages/server/api/src/app/flows/flow-version/migrations/).
 
-Each real migration applies to one `schemaVersion` and moves the flow to the next. The ones that
-change what a client can send and that need nothing but the flow itself are done here; the others
-(agent, AI-provider and tables pieces, re-resolving piece versions against the pieces' metadata)
-only move the version on. The step-output nesting of version 21 (`{{step_1.x}}` rewritten to
-`{{step_1['output'].x}}`) is not applied: the real server reverted it in the next schema version,
-so expressions stay as the client wrote them.
+Each real migration applies to one `schemaVersion` and moves the flow to the next, up to the
+newest real schema version this server knows (`LATEST_FLOW_SCHEMA_VERSION`, 28: the last migration
+of the real source moves 27 to 28). The ones that change what a client can send and that need
+nothing but the flow itself are done here; the others (agent, AI-provider and tables pieces,
+re-resolving piece versions against the pieces' metadata) only move the version on. The step-output
+nesting of version 21 (`{{step_1.x}}` rewritten to `{{step_1['output'].x}}`) is not applied: the
+real server reverts it at version 22, which this server does too for a flow that arrives nested.
+A version newer than the newest known is refused (`NewerSchemaVersion`): its changes are unknown.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from app.kit.clock import clock
 from app.kit.serialization import iso
 
-LATEST_FLOW_SCHEMA_VERSION = "22"
+LATEST_FLOW_SCHEMA_VERSION = "28"
+# "0" to the newest, as a pattern for the API's description.
+KNOWN_SCHEMA_VERSION_PATTERN = "^(" + "|".join(str(n) for n in range(int(LATEST_FLOW_SCHEMA_VERSION) + 1)) + ")$"
+
+
+class NewerSchemaVersion(ValueError):
+    """A flow of a schema version past the newest this server can migrate to."""
+
+    def __init__(self, version: str) -> None:
+        super().__init__(
+            f"schemaVersion {version} is not a flow schema version this server can migrate from"
+            f" (it knows up to {LATEST_FLOW_SCHEMA_VERSION})"
+        )
+        self.version = version
+
 
 Step = dict[str, Any]
 Flow = dict[str, Any]  # {"trigger", "schemaVersion", "notes"}: the parts of an import a migration reads
@@ -174,6 +191,137 @@ def _exact_piece_versions(flow: Flow) -> None:
             settings["pieceVersion"] = version[1:]
 
 
+_STEP_OUTPUT = "['output']"
+_MUSTACHE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+
+
+def _revert_step_output_nesting(flow: Flow) -> None:
+    """v22: the v21 nesting is undone (`{{step_1['output'].x}}` is `{{step_1.x}}` again, for the
+    flow's own step names, inside expressions), and the reverted feature's
+    `continueOnFailureBranches` are dropped with their subtrees."""
+    names = [str(step["name"]) for step in _steps(flow.get("trigger")) if isinstance(step.get("name"), str)]
+    if not names:
+        return
+    nested = re.compile("(?<![A-Za-z0-9_])(" + "|".join(map(re.escape, names)) + r")\[['\"]output['\"]\]")
+
+    def unwrap_token(match: re.Match[str]) -> str:
+        return nested.sub(r"\1", match.group(0))
+
+    def unwrap(value: Any) -> Any:
+        if isinstance(value, str):
+            return _MUSTACHE.sub(unwrap_token, value) if "output" in value else value
+        if isinstance(value, list):
+            return [unwrap(item) for item in value]
+        if isinstance(value, dict):
+            return {key: unwrap(item) for key, item in value.items() if key != "continueOnFailureBranches"}
+        return value
+
+    for step in _steps(flow.get("trigger")):
+        if isinstance(step.get("settings"), dict):
+            step["settings"] = unwrap(step["settings"])
+
+
+def _piece_steps(flow: Flow, *, triggers: bool) -> Iterator[dict[str, Any]]:
+    """The settings of every piece action (and, with `triggers`, piece trigger)."""
+    kinds = ("PIECE", "PIECE_TRIGGER") if triggers else ("PIECE",)
+    for step in _steps(flow.get("trigger")):
+        if step.get("type") in kinds:
+            yield _settings(step)
+
+
+def _fix_piece_versions(piece_name: str, broken: set[str], fixed: str, *, triggers: bool) -> Callable[[Flow], None]:
+    def fix(flow: Flow) -> None:
+        for settings in _piece_steps(flow, triggers=triggers):
+            if settings.get("pieceName") == piece_name and settings.get("pieceVersion") in broken:
+                settings["pieceVersion"] = fixed
+
+    return fix
+
+
+AI_PIECE_NAME = "@activepieces/piece-ai"
+AI_PIECE_COST_BILLING_VERSION = (0, 11, 0)
+_AGENT_DEFAULT_MAX_STEPS = 20
+_LEADING_VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+
+
+def _coerced(version: Any) -> tuple[int, int, int] | None:
+    """semver.coerce: the first `x[.y[.z]]` in the string, missing parts 0."""
+    match = _LEADING_VERSION.search(version) if isinstance(version, str) else None
+    if match is None:
+        return None
+    return int(match.group(1)), int(match.group(2) or 0), int(match.group(3) or 0)
+
+
+def _ai_piece_cost_billing(flow: Flow) -> None:
+    """v26: the AI piece is raised to the first version that bills by cost (0.11.0), and its
+    agent action gets a numeric `maxSteps` (the stored one when it is a positive integer as text,
+    else 20; a number or an expression is kept)."""
+    floor = ".".join(map(str, AI_PIECE_COST_BILLING_VERSION))
+    for settings in _piece_steps(flow, triggers=False):
+        if settings.get("pieceName") != AI_PIECE_NAME:
+            continue
+        current = _coerced(settings.get("pieceVersion"))
+        if current is None or current < AI_PIECE_COST_BILLING_VERSION:
+            settings["pieceVersion"] = floor
+        if settings.get("actionName") != "run_agent":
+            continue
+        inputs = settings.get("input") if isinstance(settings.get("input"), dict) else {}
+        stored = inputs.get("maxSteps")
+        if (isinstance(stored, int | float) and not isinstance(stored, bool)) or (
+            isinstance(stored, str) and _MUSTACHE.search(stored)
+        ):
+            continue
+        settings["input"] = {**inputs, "maxSteps": _positive_integer(stored) or _AGENT_DEFAULT_MAX_STEPS}
+
+
+def _positive_integer(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = float(value.strip())
+    except ValueError:
+        return None
+    return int(parsed) if parsed.is_integer() and parsed > 0 else None
+
+
+_HTTP_PIECE = "@activepieces/piece-http"
+_UPGRADES = {
+    _HTTP_PIECE: (
+        {"0.8.4", "0.8.6", "0.8.7", "0.11.0", "0.11.1", "0.11.2"} | {f"0.11.{patch}" for patch in range(4, 11)},
+        "0.11.21",
+    ),
+    "@activepieces/piece-slack": ({"0.15.0", "0.16.0", "0.16.1", "0.16.2", "0.16.3", "0.16.4"}, "0.17.9"),
+    "@activepieces/piece-oracle-database": ({"0.1.11", "0.1.12"}, "0.1.15"),
+}
+_NON_GET_METHODS = {"POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+
+def _piece_version_upgrades(flow: Flow) -> None:
+    """v27: known broken versions of the HTTP, Slack and Oracle Database pieces move to fixed ones,
+    except an HTTP request (or a piece's custom API call) that may send a GET with a body, which the
+    newer versions refuse."""
+    for settings in _piece_steps(flow, triggers=True):
+        upgrade = _UPGRADES.get(str(settings.get("pieceName")))
+        if upgrade is None or settings.get("pieceVersion") not in upgrade[0]:
+            continue
+        if _may_send_get_with_body(settings):
+            continue
+        settings["pieceVersion"] = upgrade[1]
+
+
+def _may_send_get_with_body(settings: dict[str, Any]) -> bool:
+    action = settings.get("actionName")
+    guarded = action == "custom_api_call" or (settings.get("pieceName") == _HTTP_PIECE and action == "send_request")
+    inputs = settings.get("input")
+    if not guarded or not isinstance(inputs, dict):
+        return False
+    body = inputs.get("body")
+    if body is None or (isinstance(body, str) and not body.strip()) or (isinstance(body, dict | list) and not body):
+        return False
+    method = inputs.get("method")
+    return not isinstance(method, str) or method.strip().upper() not in _NON_GET_METHODS
+
+
 def _nothing(flow: Flow) -> None:
     """A migration of pieces' own inputs (agents, AI providers, tables) or of the version's
     metadata, which an import does not carry; or the reverted v21 step-output nesting."""
@@ -203,11 +351,27 @@ _MIGRATIONS: list[tuple[str | None, Callable[[Flow], None]]] = [
     ("19", _exact_piece_versions),
     ("20", _nothing),
     ("21", _nothing),
+    ("22", _revert_step_output_nesting),
+    ("23", _nothing),  # re-resolves piece versions against the pieces' metadata (piece-upgrade.service)
+    ("24", _fix_piece_versions("@activepieces/piece-openai", {"0.10.0"}, "0.10.1", triggers=False)),
+    ("25", _fix_piece_versions(_HTTP_PIECE, {"0.11.11"}, "0.11.16", triggers=False)),
+    ("26", _ai_piece_cost_billing),
+    ("27", _piece_version_upgrades),
 ]
+
+
+def assert_known(version: Any) -> None:
+    """A schema version this server can migrate from (none, or a number up to the newest known)."""
+    if version is None:
+        return
+    text = str(version)
+    if not text.isdigit() or int(text) > int(LATEST_FLOW_SCHEMA_VERSION):
+        raise NewerSchemaVersion(text)
 
 
 def migrate(flow: Flow) -> Flow:
     """Apply, in order, every migration whose version the flow is at (in place; returns the flow)."""
+    assert_known(flow.get("schemaVersion"))
     for target, apply in _MIGRATIONS:
         if flow.get("schemaVersion") == target:
             apply(flow)

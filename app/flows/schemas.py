@@ -468,7 +468,9 @@ class ChangeFolderRequest(_Request):
 class ImportFlowRequest(_Request):
     displayName: str
     trigger: TriggerTree
-    schemaVersion: str | None = None
+    # The versions this server migrates from: none, or 0 to the newest it knows (checked first, by
+    # the migration, which names a version it cannot take).
+    schemaVersion: Annotated[str, Field(pattern=migrations.KNOWN_SCHEMA_VERSION_PATTERN)] | None = None
     notes: list[NoteRequest] | None = None
 
     @model_validator(mode="before")

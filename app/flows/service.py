@@ -51,8 +51,9 @@ from app.kit.ids import new_id
 from app.kit.pagination import decode_cursor
 from app.kit.serialization import copy_json
 
-# New versions are written in the real LATEST_FLOW_SCHEMA_VERSION of @activepieces/shared 0.96.2;
-# imported flows of older versions are brought up to it (app/flows/migrations.py).
+# New versions are written in the newest real flow schema version this server knows (their shape is
+# @activepieces/shared 0.96.2's: the versions since change only piece versions and inputs); imported
+# flows of older versions are brought up to it (app/flows/migrations.py).
 LATEST_FLOW_SCHEMA_VERSION = migrations.LATEST_FLOW_SCHEMA_VERSION
 
 
@@ -486,6 +487,9 @@ class FlowService:
         elif kind == "IMPORT_FLOW":
             trigger = steps.import_trigger(trigger, step_json(request.trigger))
             values["display_name"] = request.displayName
+            # As the real import: the version takes the flow's (migrated) schema version.
+            if request.schemaVersion is not None:
+                values["schema_version"] = request.schemaVersion
             notes[:] = [_new_note(note) for note in request.notes or []]
         elif kind == "ADD_NOTE":
             notes.append(_new_note(request))

@@ -125,9 +125,9 @@ class FolderReads:
         # As the real server's list: a project's folders, oldest first.
         self.pages = PageQuery(
             query.where(folder_t.c.project_id == bindparam("project_id")),
-            created=folder_t.c.created,
+            sort=(folder_t.c.created,),
             id_=folder_t.c.id,
-            oldest_first=True,
+            descending=False,
         )
 
 

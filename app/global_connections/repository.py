@@ -34,6 +34,7 @@ IDS_BY_EXTERNAL_IDS = CompiledQuery(
         connection_t.c.scope == "PLATFORM",
         connection_t.c.external_id == any_(bindparam("external_ids", type_=TEXT_ARRAY)),
     )
+    .order_by(connection_t.c.created, connection_t.c.id)
     .with_for_update(read=True, key_share=True)
 )
 PRESELECTED_IDS = CompiledQuery(
@@ -51,11 +52,16 @@ PRESELECTED_IDS = CompiledQuery(
 class GlobalConnectionRepository(AppConnectionRepository):
     """The shared connection SQL plus the project side of the links."""
 
-    async def ids_by_external_ids(self, platform_id: str, external_ids: list[str]) -> dict[str, str]:
+    async def ids_by_external_ids(self, platform_id: str, external_ids: list[str]) -> dict[str, list[str]]:
+        """Each externalId's connections, oldest first (several where the real server's upsert rule
+        made more than one row of an externalId)."""
         if not external_ids:
             return {}
         rows = await IDS_BY_EXTERNAL_IDS.fetch(self.conn, platform_id=platform_id, external_ids=list(set(external_ids)))
-        return {external_id: connection_id for external_id, connection_id in rows}
+        found: dict[str, list[str]] = {}
+        for external_id, connection_id in rows:
+            found.setdefault(external_id, []).append(connection_id)
+        return found
 
     async def preselected_ids(self, platform_id: str) -> list[str]:
         return [row[0] for row in await PRESELECTED_IDS.fetch(self.conn, platform_id=platform_id)]

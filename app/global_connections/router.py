@@ -28,7 +28,11 @@ MAX_PAGE_SIZE = 1000
 
 
 def service_of(http: Request) -> GlobalConnectionService:
-    return GlobalConnectionService(http.app.state.db, http.app.state.secrets)
+    return GlobalConnectionService(
+        http.app.state.db,
+        http.app.state.secrets,
+        upsert_matches_projects=compat_of(http.app).upsert_matches_projects,
+    )
 
 
 @router.post(

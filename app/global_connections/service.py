@@ -34,9 +34,12 @@ PLATFORM = "PLATFORM"
 
 
 class GlobalConnectionService:
-    def __init__(self, db: Database, secrets: SecretBox) -> None:
+    def __init__(self, db: Database, secrets: SecretBox, *, upsert_matches_projects: bool = False) -> None:
         self.db = db
         self.secrets = secrets
+        # The real server's upsert rule (see CompatPolicy.upsert_matches_projects); otherwise one
+        # global connection per externalId on a platform.
+        self.upsert_matches_projects = upsert_matches_projects
 
     async def upsert(self, principal: Principal, request: Any) -> dict[str, Any]:
         """`request` is one of the `UpsertGlobalConnectionRequest` shapes."""
@@ -47,7 +50,7 @@ class GlobalConnectionService:
             async with self.db.fast_transaction() as conn:
                 connections = GlobalConnectionRepository(conn)
                 await assert_projects_in_platform(connections, principal.platform_id, request.projectIds)
-                connection_id = await connections.upsert(
+                connection_id = await connections.upsert_global(
                     {
                         "id": new_id(),
                         "platform_id": principal.platform_id,
@@ -62,7 +65,9 @@ class GlobalConnectionService:
                         "metadata": request.metadata,
                         "pre_select_for_new_projects": bool(request.preSelectForNewProjects),
                         "value_encrypted": sealed,
-                    }
+                    },
+                    request.projectIds,
+                    match_projects=self.upsert_matches_projects,
                 )
                 await connections.replace_projects(connection_id, request.projectIds)
                 row = await connections.get_full(principal.platform_id, connection_id)
@@ -168,8 +173,9 @@ async def set_project_connections(
 async def resolve_external_ids(
     connections: GlobalConnectionRepository, platform_id: str, external_ids: list[str]
 ) -> list[str]:
-    """The ids of this platform's global connections with these externalIds, in the order given.
-    Unknown ones (and other platforms') are skipped, as the real server does: it links with
-    `WHERE externalId IN (...) AND platformId = ...` and answers 2xx either way."""
+    """The ids of this platform's global connections with these externalIds, in the order given
+    (every row of an externalId). Unknown ones (and other platforms') are skipped, as the real
+    server does: it links with `WHERE externalId IN (...) AND platformId = ...` and answers 2xx
+    either way."""
     found = await connections.ids_by_external_ids(platform_id, external_ids)
-    return [found[external_id] for external_id in external_ids if external_id in found]
+    return [connection_id for external_id in external_ids for connection_id in found.get(external_id, [])]

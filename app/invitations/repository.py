@@ -119,7 +119,7 @@ def _page(by_type: bool, by_project: bool, by_status: bool, by_email: bool) -> P
     if by_email:
         query = query.where(_i.email == bindparam("email"))
     # Oldest first, as the real server lists invitations.
-    return PageQuery(query, created=_i.created, id_=_i.id, oldest_first=True)
+    return PageQuery(query, sort=(_i.created,), id_=_i.id, descending=False)
 
 
 class InvitationRepository:

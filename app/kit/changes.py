@@ -177,10 +177,10 @@ class PendingChange:
 class ChangeConfirmation:
     """Makes a published change known everywhere before its maker answers:
 
-        async with confirmation.expecting(change_id) as change:
-            async with db.transaction() as conn:
-                ...; await publish(conn, "reset", change_id=change.id)
-        # here every listener of the database has applied it (or CONFIRM_TIMEOUT_SECONDS passed)
+    async with confirmation.expecting(change_id) as change:
+        async with db.transaction() as conn:
+            ...; await publish(conn, "reset", change_id=change.id)
+    # here every listener of the database has applied it (or CONFIRM_TIMEOUT_SECONDS passed)
     """
 
     def __init__(

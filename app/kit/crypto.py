@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import logging
 import os
 import tempfile
@@ -81,9 +82,21 @@ def load_or_create_key(configured: str | None, data_dir: Path, *, required: bool
     return _decode_key(encoded)
 
 
+def key_fingerprint(key: bytes) -> str:
+    """Names a key without revealing it (a hash of 32 random bytes cannot be reversed): two
+    fingerprints differ exactly when the keys do."""
+    return "sha256:" + hashlib.sha256(b"openpieces encryption key\0" + key).hexdigest()[:32]
+
+
+def decode_key(encoded: str) -> bytes:
+    """A key as AP_ENCRYPTION_KEY spells it (urlsafe base64 of 32 bytes)."""
+    return _decode_key(encoded)
+
+
 class SecretBox:
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+        self.fingerprint = key_fingerprint(key)
 
     def seal(self, value: Any, context: str) -> str:
         nonce = os.urandom(12)

@@ -166,7 +166,7 @@ def _member_page(by_project: bool, by_role: bool) -> PageQuery:
     if by_role:
         query = query.where(member_t.c.project_role_id == bindparam("project_role_id"))
     # Oldest first, as the real server lists members.
-    return PageQuery(query, created=member_t.c.created, id_=member_t.c.id, oldest_first=True)
+    return PageQuery(query, sort=(member_t.c.created,), id_=member_t.c.id, descending=False)
 
 
 async def fetch_member_page(

@@ -14,8 +14,8 @@ from app.platforms.models import TIMESTAMP
 class Project(Base):
     __tablename__ = "project"
     __table_args__ = (
-        # Keyset pagination of a platform's projects, newest first.
-        Index("ix_project_platform_id_created_id", "platform_id", "created", "id"),
+        # Keyset pagination of a platform's projects: PERSONAL before TEAM, then by name.
+        Index("ix_project_platform_id_type_display_name_id", "platform_id", "type", "display_name", "id"),
         # externalId is unique within a platform; the database enforces it, not a pre-check.
         Index(
             "uq_project_platform_id_external_id",
@@ -41,6 +41,10 @@ class Project(Base):
     icon_color: Mapped[str] = mapped_column(String(16))
     notify_status: Mapped[str] = mapped_column(String(16), server_default="NEVER")
     pool_id: Mapped[str | None] = mapped_column(String(21))
+    # Newer real project fields: settable through the update route, with the real defaults.
+    notify_flow_owner_on_failure: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    worker_group_id: Mapped[str | None] = mapped_column(String)
+    execution_data_retention_days: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ProjectPlan(Base):

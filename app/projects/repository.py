@@ -58,6 +58,9 @@ def _full_project_query(flow_counts: FlowCounts) -> Select[Any]:
         p.icon_color,
         p.notify_status,
         p.pool_id,
+        p.notify_flow_owner_on_failure,
+        p.worker_group_id,
+        p.execution_data_retention_days,
         plan_t.c.id.label("plan_id"),
         iso_text(plan_t.c.created).label("plan_created_iso"),
         iso_text(plan_t.c.updated).label("plan_updated_iso"),
@@ -112,7 +115,10 @@ class ProjectReads:
                 )
                 memberships = select(member_t.c.project_id).where(member_t.c.user_id.in_(users))
                 query = query.where(or_(project_t.c.owner_id.in_(users), project_t.c.id.in_(memberships)))
-            self._pages[shape] = PageQuery(query, created=project_t.c.created, id_=project_t.c.id)
+            # As the real server (platform-project-service.ts): PERSONAL before TEAM, then by name.
+            self._pages[shape] = PageQuery(
+                query, sort=(project_t.c.type, project_t.c.display_name), id_=project_t.c.id, descending=False
+            )
         return self._pages[shape]
 
     async def list_page(

@@ -50,6 +50,8 @@ IdList = Annotated[list[str], Field(max_length=MAX_LIST_ITEMS)]
 
 DisplayName = Annotated[str, Field(pattern=SAFE_STRING_PATTERN)]
 MaxConcurrentJobs = Annotated[int, Field(gt=0, le=MAX_SAFE_INTEGER)]
+# The newest real UpdateProjectPlatformRequest: a positive integer (or null).
+RetentionDays = Annotated[int, Field(gt=0, le=MAX_SAFE_INTEGER)]
 
 
 class CreateProjectRequest(_Request):
@@ -71,6 +73,7 @@ class ProjectPlanRequest(_Request):
 
 class UpdateProjectRequest(_Request):
     releasesEnabled: Boolean | None = None
+    notifyFlowOwnerOnFailure: Boolean | None = None
     displayName: DisplayName | None = None
     externalId: str | None = None
     metadata: FreeJson | None = None
@@ -78,6 +81,8 @@ class UpdateProjectRequest(_Request):
     plan: ProjectPlanRequest | None = None
     globalConnectionExternalIds: IdList | None = None
     maxConcurrentJobs: MaxConcurrentJobs | None = None
+    workerGroupId: str | None = None
+    executionDataRetentionDays: RetentionDays | None = None
 
 
 # --- responses (documented in OpenAPI; built as plain dicts on the hot path)
@@ -98,6 +103,7 @@ class ProjectPlan(BaseModel):
     pieces: list[str]
     tasks: int | None
     aiCredits: int | None
+    activeFlowsLimit: int | None
 
 
 class ProjectUsage(BaseModel):
@@ -111,6 +117,7 @@ class ProjectAnalytics(BaseModel):
     activeUsers: int
     totalFlows: int
     activeFlows: int
+    lastFlowUpdated: str | None
 
 
 class ProjectWithLimits(BaseModel):
@@ -125,9 +132,14 @@ class ProjectWithLimits(BaseModel):
     metadata: dict[str, Any] | None
     maxConcurrentJobs: int | None
     releasesEnabled: bool
+    notifyFlowOwnerOnFailure: bool
     icon: ProjectIcon
     notifyStatus: str
     poolId: str | None
+    pieceSetId: str | None
+    workerGroupId: str | None
+    executionDataRetentionDays: int | None
+    sensitive: bool
     plan: ProjectPlan
     usage: ProjectUsage
     analytics: ProjectAnalytics
@@ -153,8 +165,14 @@ def project_body(row: Mapping[str, Any], next_limit_reset: str) -> dict[str, Any
         "maxConcurrentJobs": row["max_concurrent_jobs"],
         "releasesEnabled": row["releases_enabled"],
         "icon": {"color": row["icon_color"]},
+        "notifyFlowOwnerOnFailure": row["notify_flow_owner_on_failure"],
         "notifyStatus": row["notify_status"],
         "poolId": row["pool_id"],
+        # No route of this API sets a piece set or marks a project sensitive: the real defaults.
+        "pieceSetId": None,
+        "workerGroupId": row["worker_group_id"],
+        "executionDataRetentionDays": row["execution_data_retention_days"],
+        "sensitive": False,
         "plan": {
             "id": row["plan_id"],
             "created": row["plan_created_iso"],
@@ -166,6 +184,8 @@ def project_body(row: Mapping[str, Any], next_limit_reset: str) -> dict[str, Any
             "pieces": row["plan_pieces"],
             "tasks": row["plan_tasks"],
             "aiCredits": row["plan_ai_credits"],
+            # The newest real ProjectPlan's limit of enabled flows; no limit here.
+            "activeFlowsLimit": None,
         },
         "usage": {"tasks": 0, "aiCredits": 0, "nextLimitResetDate": next_limit_reset},
         "analytics": {
@@ -173,5 +193,6 @@ def project_body(row: Mapping[str, Any], next_limit_reset: str) -> dict[str, Any
             "activeUsers": row["active_users"],
             "totalFlows": row["total_flows"],
             "activeFlows": row["active_flows"],
+            "lastFlowUpdated": row["last_flow_updated_iso"],
         },
     }

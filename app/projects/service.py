@@ -205,6 +205,13 @@ class ProjectService:
                     values["releases_enabled"] = request.releasesEnabled
                 if "maxConcurrentJobs" in sent:
                     values["max_concurrent_jobs"] = request.maxConcurrentJobs
+                if request.notifyFlowOwnerOnFailure is not None:
+                    values["notify_flow_owner_on_failure"] = request.notifyFlowOwnerOnFailure
+                # null clears them (the real request takes null for both).
+                if "workerGroupId" in sent:
+                    values["worker_group_id"] = request.workerGroupId
+                if "executionDataRetentionDays" in sent:
+                    values["execution_data_retention_days"] = request.executionDataRetentionDays
                 await projects.update(project_id, values)
                 if request.plan is not None:
                     plan_values: dict[str, Any] = {}

@@ -72,11 +72,11 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "page-order-flipped",
-        "lists come oldest first (and the folder list newest first)",
+        "every list in the reverse of its order (projects by name descending, flows disabled first, ...)",
         "app/kit/pagination.py",
-        "forward, backward = (ascending, newest_first) if oldest_first else (newest_first, ascending)",
-        "forward, backward = (newest_first, ascending) if oldest_first else (ascending, newest_first)",
-        ("tests/test_pagination.py", "tests/test_folders.py"),
+        "forward, backward = (desc_order, asc_order) if descending else (asc_order, desc_order)",
+        "forward, backward = (asc_order, desc_order) if descending else (desc_order, asc_order)",
+        ("tests/test_pagination.py", "tests/test_list_order.py", "tests/test_folders.py"),
     ),
     Mutant(
         "external-id-upsert-key-ignored",
