@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from fastapi_offline import FastAPIOffline
 
 from app import __version__
+from app.admin.determinism import DeterministicMode, origin_of
 from app.admin.router import router as admin_router
 from app.admin.seed import apply_seed, load_seed_file
 from app.admin.traffic import FaultInjector, RequestLog, Traffic
@@ -85,6 +86,9 @@ GC_THRESHOLDS = (10_000, 20, 20)
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    # Ids and clock from their origin (deterministic mode) before anything makes a row.
+    app.state.deterministic = DeterministicMode(origin_of(settings))
+    app.state.deterministic.restart()
     # A bad seed file stops start-up before anything else, with its file, line and field.
     app.state.seed = load_seed_file(settings.seed_file) if settings.seed_file else None
     app.state.secrets = SecretBox(

@@ -413,7 +413,7 @@ class FlowRepository:
         await insert_row(self.conn, version_t, values)
 
     async def update_version(self, version_id: str, values: dict[str, Any]) -> None:
-        await update_row(self.conn, version_t, version_id, values, touch="clock_timestamp")
+        await update_row(self.conn, version_t, version_id, values)
 
     # --- connections
 

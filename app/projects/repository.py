@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import asyncpg
 from sqlalchemy import ColumnElement, Select, String, any_, bindparam, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from app.kit.clock import clock
 from app.kit.db import (
     CompiledQuery,
     compiled,
@@ -211,7 +211,7 @@ class ProjectRepository:
     async def insert(self, values: dict[str, Any], plan: dict[str, Any]) -> None:
         """Insert a project with its plan. Its owner is not made a member: the real server does not
         either, so a new project's analytics count 0 users."""
-        now = datetime.now(UTC)
+        now = clock.now()
         async with self._external_id_unique():
             await insert_row(self.conn, project_t, {"created": now, "updated": now, **values})
         await insert_row(
