@@ -105,7 +105,8 @@ def _global_options(
     except ValidationError as exc:  # e.g. AP_DATABASE_URL of another database or driver
         for error in exc.errors():
             message = error["msg"].removeprefix("Value error, ")
-            typer.echo(f"error: AP_{str(error['loc'][0]).upper()} {message}", err=True)
+            field = f"AP_{str(error['loc'][0]).upper()} " if error["loc"] else ""
+            typer.echo(f"error: {field}{message}", err=True)
         raise typer.Exit(2) from None
     # JSON lines on stderr for every command, as for the server (the encryption-key warning too);
     # a one-shot command's own progress is its plain "database: ..." line, so only warnings there.
@@ -167,17 +168,50 @@ def serve(
         None,
         help="Where the docs and the real server disagree, whose answers to give (default: AP_COMPAT, else docs).",
     ),
+    deterministic_seed: int | None = typer.Option(
+        None,
+        min=0,
+        help="Deterministic mode: ids from a generator seeded with this, timestamps from a logical clock "
+        "(default: AP_DETERMINISTIC_SEED, else off). One process only.",
+    ),
+    clock: str | None = typer.Option(
+        None,
+        help="Deterministic mode: the clock's first instant, ISO 8601 (default: AP_CLOCK, else 2026-01-01T00:00:00Z).",
+    ),
+    freeze_clock: bool = typer.Option(
+        False, "--freeze-clock", help="Deterministic mode: every timestamp is the clock's first instant."
+    ),
 ) -> None:
     """Run the API server (migrates first unless AP_RUN_MIGRATIONS=false)."""
     import uvicorn
 
     from app.edge.server import GuardedHttpToolsProtocol
 
-    if compat is not None:
-        # Through the environment, so every worker reads the same setting.
-        os.environ["AP_COMPAT"] = compat.value
-        get_settings.cache_clear()
-    settings = get_settings()
+    # Through the environment, so every worker reads the same settings.
+    for name, value in (
+        ("AP_COMPAT", compat.value if compat is not None else None),
+        ("AP_DETERMINISTIC_SEED", None if deterministic_seed is None else str(deterministic_seed)),
+        ("AP_CLOCK", clock),
+        ("AP_CLOCK_FROZEN", "true" if freeze_clock else None),
+    ):
+        if value is not None:
+            os.environ[name] = value
+    get_settings.cache_clear()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = f"AP_{str(error['loc'][0]).upper()} " if error["loc"] else ""
+            typer.echo(f"error: {field}{error['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
+    if settings.deterministic_seed is not None and workers > 1:
+        # The seeded generator and the clock live in the process: two workers would each have one.
+        typer.echo(
+            f"error: deterministic mode (AP_DETERMINISTIC_SEED) runs one process; --workers {workers} "
+            "would give each worker its own id generator and clock. Use --workers 1.",
+            err=True,
+        )
+        raise typer.Exit(2)
     if settings.seed_file:
         _check_seed_file(settings.seed_file)
     # The port first: a clash is one clear error before anything else starts (and "ready", logged

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from fastapi_offline import FastAPIOffline
 
 from app import __version__
+from app.admin.determinism import DeterministicMode, origin_of
 from app.admin.router import router as admin_router
 from app.admin.seed import apply_seed, load_seed_file
 from app.admin.traffic import FaultInjector, RequestLog, Traffic
@@ -79,11 +80,15 @@ API_ROUTERS = [
 ]
 PREFIXES = ("/v1", "/api/v1")
 POOL_GAUGES_EVERY_SECONDS = 1.0
+GC_THRESHOLDS = (10_000, 20, 20)
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    # Ids and clock from their origin (deterministic mode) before anything makes a row.
+    app.state.deterministic = DeterministicMode(origin_of(settings))
+    app.state.deterministic.restart()
     # A bad seed file stops start-up before anything else, with its file, line and field.
     app.state.seed = load_seed_file(settings.seed_file) if settings.seed_file else None
     app.state.secrets = SecretBox(
@@ -120,6 +125,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # collections, whose walks over it showed up as the tail of request latency.
     gc.collect()
     gc.freeze()
+    # Python's default (a young collection every 700 objects kept, an older one every 10 of those)
+    # ran a collection every request or two under load, and the older ones walked the JSON trees of
+    # every request in flight: a tenth of a flows page's time and its longest pauses. Garbage here is
+    # freed by reference counting; the cyclic collector only has cycles to find, and finds them later.
+    gc.set_threshold(*GC_THRESHOLDS)
     # With several workers the gauges of the others are read from their files: keep them fresh.
     refresher = (
         asyncio.create_task(_record_pools_forever(db))
@@ -214,6 +224,9 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         default_response_class=ApJSONResponse,
         # A trailing slash is dropped at the edge (EdgeMiddleware); what is left never redirects.
         redirect_slashes=False,
+        # FastAPI's own OpenTelemetry asked the global providers on every request whether to trace
+        # it; tracing here is `AP_TRACING_ENABLED` (app/edge/tracing.py), so FastAPI's is off.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.drain = Drain(settings.shutdown_delay_seconds)

@@ -140,17 +140,21 @@ def openpieces_server(
     startup_timeout: float = 60.0,
     extra_env: dict[str, str] | None = None,
     compat: str = "docs",
+    deterministic_seed: int | None = None,
+    port: int | None = None,
 ) -> Iterator[OpenpiecesServer]:
     """Start `openpieces serve` (one worker) on a free port and stop it, and its data, afterwards.
     Without `database_url` it runs on an embedded PostgreSQL inside its own temp dir. `compat`:
     "docs" (the documented answers) or "server" (the real Activepieces server's; see the README,
-    "Two answers")."""
+    "Two answers"). `deterministic_seed`: deterministic mode (seeded ids, a logical clock; see
+    "As a test target"); `port`: a fixed one instead of a free one (the server's URL is in some
+    answers, so golden files want the same port on every run)."""
     if compat not in ("docs", "server"):
         raise ValueError(f"compat must be 'docs' or 'server', not {compat!r}")
     data_dir = Path(tempfile.mkdtemp(prefix="openpieces-"))
     api_key = "sk-test-" + secrets.token_hex(20)
     admin_token = secrets.token_hex(20)
-    port = _free_port()
+    port = port or _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("AP_")}
     env.update(
         {
@@ -162,6 +166,7 @@ def openpieces_server(
             "AP_COMPAT": compat,
             **({"AP_DATABASE_URL": database_url} if database_url else {}),
             **({"AP_SEED_FILE": str(seed_file)} if seed_file else {}),
+            **({"AP_DETERMINISTIC_SEED": str(deterministic_seed)} if deterministic_seed is not None else {}),
             **(extra_env or {}),
         }
     )

@@ -113,14 +113,11 @@ async def flow_by_id(flow_id: str) -> Response:
 async def page(conn: asyncpg.Connection, pages: PageQuery, values: dict[str, Any], limit: int, cursor: str | None):
     """Keyset pagination as the server runs it: the same statement, on a raw connection."""
     position = Cursor.decode(cursor) if cursor else None
-    name = pages.sort_key
     if position is None:
         rows = await conn.fetch(*sql(pages.first, page_limit=limit + 1, **values))
     else:
         query = pages.after if position.direction == "next" else pages.before
-        rows = await conn.fetch(
-            *sql(query, page_limit=limit + 1, at_created=position.created, at_id=position.id, **values)
-        )
+        rows = await conn.fetch(*sql(query, page_limit=limit + 1, **pages.position(position), **values))
     has_more = len(rows) > limit
     rows = rows[:limit]
     beyond = bool(rows) and position is not None and rows[0][BEYOND_CURSOR]
@@ -130,8 +127,8 @@ async def page(conn: asyncpg.Connection, pages: PageQuery, values: dict[str, Any
         has_next, has_previous = beyond, has_more
     return (
         rows,
-        Cursor("next", rows[-1][name], rows[-1]["id"]).encode() if has_next else None,
-        Cursor("prev", rows[0][name], rows[0]["id"]).encode() if has_previous else None,
+        pages.cursor("next", rows[-1]) if has_next else None,
+        pages.cursor("prev", rows[0]) if has_previous else None,
     )
 
 

@@ -1,8 +1,8 @@
 """Benchmark: the real server against raw-asyncpg baselines doing the same work, in the same run.
 
     bench/run [--workers N] [--records K] [--duration S] [--connections C] [--repeat R]
-              [--sizes K1,K2,...] [--only reads|writes|lists|NAME,...] [--profile DIR] [--scaling]
-              [--rss] [--pgbouncer]
+              [--sizes K1,K2,...] [--only reads|writes|lists|NAME,...] [--profile DIR] [--no-profile]
+              [--scaling] [--servers] [--rss] [--pgbouncer]
 
 Each measurement gets a fresh database seeded with K projects, K flows (one version each), K global
 connections, one project holding K/10 more flows, K/10 folders (holding those flows), K/10 project
@@ -19,10 +19,14 @@ medians: requests/s, p50/p99 latency, the ratio to its equal-work baseline and t
 by-id reads; --pgbouncer compares the by-id read and `POST /v1/projects` on a server straight on
 PostgreSQL with one behind PgBouncer in transaction mode (AP_DATABASE_POOLER=transaction; PgBouncer
 runs on a free port, installed with apt-get when missing), same database, rounds interleaved; --rss
-reports a worker's memory after 1,000 and after 100,000 requests; --profile records
-the server with py-spy (`pip install py-spy`) during each endpoint and summarises the profile (see
-bench/profile.py). Load comes from `wrk` (Debian: apt-get install wrk); without it, from a small
-asyncio + httpx generator (slower: it shares the CPUs with the server). JSON goes to bench/results/."""
+reports a worker's memory after 1,000 and after 100,000 requests; --servers runs the same app
+under uvicorn and under granian, rounds interleaved. The server is recorded with py-spy (`pip install
+-e '.[bench]'`) during each endpoint's first round, and the table is followed by where one request's
+time goes (framework, HTTP server, edge, auth, SQL, serialization, service; see bench/profile.py);
+--profile DIR keeps the recordings and prints their summaries, --no-profile skips them. Every table
+says when it was taken and the load average before and after. Load comes from `wrk` (Debian:
+apt-get install wrk); without it, from a small asyncio + httpx generator (slower: it shares the
+CPUs with the server). JSON goes to bench/results/."""
 
 from __future__ import annotations
 
@@ -54,6 +58,7 @@ sys.path.insert(0, str(ROOT))
 from app.kit.db import run_migrations, to_plain_url  # noqa: E402
 from app.kit.pagination import Cursor  # noqa: E402
 from app.testing import serving  # noqa: E402
+from bench.profile import breakdown, summarise  # noqa: E402
 from tests.pg import fresh_database  # noqa: E402
 from tests.pgbouncer import pgbouncer  # noqa: E402
 from tests.processes import free_port, openpieces_command  # noqa: E402
@@ -224,20 +229,28 @@ SPREAD_PLATFORMS = 16  # creates spread over this many platforms, each with its 
 
 
 async def _deep_cursor(
-    conn: asyncpg.Connection, table: str, sort: str, owner: str, owner_id: str, *, oldest_first: bool = False
+    conn: asyncpg.Connection,
+    table: str,
+    sort: tuple[str, ...],
+    owner: str,
+    owner_id: str,
+    *,
+    descending: bool = True,
 ) -> str:
-    """A cursor made from the row PAGE + 1 from the end of a list (newest first on (sort, id), or
-    oldest first), built the way the server builds its `next` cursors: it asks for the last full page.
-    `owner` is a column, or a condition on $1."""
+    """A cursor made from the row PAGE + 1 from the end of a list (in its order on (sort..., id),
+    descending or ascending), built the way the server builds its `next` cursors: it asks for the last
+    full page. `owner` is a column, or a condition on $1."""
     where = f"WHERE {owner}" if "$1" in owner else f"WHERE {owner} = $1"
-    order = "ASC" if oldest_first else "DESC"
+    direction = "DESC" if descending else "ASC"
+    columns = (*sort, "id")
     total = await conn.fetchval(f"SELECT count(*) FROM {table} {where}", owner_id)
     anchor = await conn.fetchrow(
-        f"SELECT {sort} AS sort, id FROM {table} {where} ORDER BY {sort} {order}, id {order} OFFSET $2 LIMIT 1",
+        f"SELECT {', '.join(columns)} FROM {table} {where} "
+        f"ORDER BY {', '.join(f'{column} {direction}' for column in columns)} OFFSET $2 LIMIT 1",
         owner_id,
         max(total - PAGE - 1, 0),
     )
-    return Cursor("next", anchor["sort"], anchor["id"]).encode()
+    return Cursor("next", tuple(anchor)).encode()
 
 
 async def seed(database_url: str, records: int) -> Seeded:
@@ -294,22 +307,28 @@ async def seed(database_url: str, records: int) -> Seeded:
             list_project_id=list_project_id,
             spread_platform_ids=[p.platform_id for p in spread],
             spread_tokens=[p.api_key for p in spread],
-            deep_projects=await _deep_cursor(conn, "project", "created", "platform_id", platform_id),
-            deep_flows=await _deep_cursor(conn, "flow", "updated", "project_id", list_project_id),
-            deep_connections=await _deep_cursor(conn, "app_connection", "created", "platform_id", platform_id),
+            # Each list in its own order (the real server's): see docs/fidelity.md, "Order of lists".
+            deep_projects=await _deep_cursor(
+                conn, "project", ("type", "display_name"), "platform_id", platform_id, descending=False
+            ),
+            deep_flows=await _deep_cursor(conn, "flow", ("status", "updated"), "project_id", list_project_id),
+            deep_connections=await _deep_cursor(
+                conn, "app_connection", ("created",), "platform_id", platform_id, descending=False
+            ),
             deep_folders=await _deep_cursor(
-                conn, "folder", "created", "project_id", list_project_id, oldest_first=True
+                conn, "folder", ("created",), "project_id", list_project_id, descending=False
             ),
             deep_project_connections=await _deep_cursor(
                 conn,
                 "app_connection",
-                "created",
+                ("created",),
                 "id IN (SELECT connection_id FROM app_connection_project WHERE project_id = $1)",
                 list_project_id,
+                descending=False,
             ),
-            deep_users=await _deep_cursor(conn, '"user"', "created", "platform_id", platform_id),
+            deep_users=await _deep_cursor(conn, '"user"', ("created",), "platform_id", platform_id),
             deep_members=await _deep_cursor(
-                conn, "project_member", "created", "project_id", list_project_id, oldest_first=True
+                conn, "project_member", ("created",), "project_id", list_project_id, descending=False
             ),
         )
     finally:
@@ -359,7 +378,7 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(base_url: str, endpoint: Endpoint, seconds: int, connections: int) -> Stats:
+def run_wrk(base_url: str, endpoint: Endpoint, seconds: int, connections: int, cpus: str | None = None) -> Stats:
     env = {
         **os.environ,
         "METHOD": endpoint.method,
@@ -375,6 +394,8 @@ def run_wrk(base_url: str, endpoint: Endpoint, seconds: int, connections: int) -
         "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", f"{REQUEST_TIMEOUT}s", "--latency",
         "-s", str(LUA_SCRIPT), base_url,
     ]  # fmt: skip
+    if cpus is not None:  # kept off the server's CPUs
+        command = ["taskset", "-c", cpus, *command]
     text = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     requests = re.search(r"Requests/sec:\s+([\d.]+)", text)
     if requests is None:
@@ -485,10 +506,13 @@ class Profile:
     def path(self, name: str) -> Path:
         return self.directory / (re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") + ".txt")
 
+    @staticmethod
+    def py_spy() -> str:
+        return shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+
     def start(self, name: str, seconds: int) -> subprocess.Popen[bytes]:
-        py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
         command = [
-            py_spy, "record", "--nonblocking", "--subprocesses", "--rate", "200", "--duration", str(seconds),
+            self.py_spy(), "record", "--nonblocking", "--subprocesses", "--rate", "200", "--duration", str(seconds),
             "--format", "raw", "--output", str(self.path(name)), "--pid", str(self.pid),
         ]  # fmt: skip
         return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -501,10 +525,16 @@ class Load:
     warmup: int
     connections: int
     database_url: str = ""
+    cpus: str | None = None  # where wrk runs (taskset -c), when pinned away from the server
 
     def measure(self, base_url: str, endpoint: Endpoint, profile: Profile | None = None) -> Stats:
         probe_ms = probe(base_url, endpoint)
-        run = run_wrk if self.generator == "wrk" else run_python
+
+        def run(base_url: str, endpoint: Endpoint, seconds: int, connections: int) -> Stats:
+            if self.generator == "wrk":
+                return run_wrk(base_url, endpoint, seconds, connections, self.cpus)
+            return run_python(base_url, endpoint, seconds, connections)
+
         if self.warmup > 0:  # fills the pools and caches; its figures are thrown away
             run(base_url, endpoint, self.warmup, self.connections)
             wait_idle(self.database_url)
@@ -547,13 +577,29 @@ def baseline_server(database_url: str, workers: int, seeded: Seeded, log: Path) 
 
 @contextmanager
 def app_server(
-    database_url: str, workers: int, run_dir: Path, extra_env: dict[str, str] | None = None
+    database_url: str,
+    workers: int,
+    run_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    cpus: str | None = None,
+    server: str = "uvicorn",
 ) -> Iterator[tuple[str, int]]:
-    """`openpieces serve`; yields its base URL and the pid to profile (with --workers 1, the worker)."""
+    """`openpieces serve` (uvicorn), or the same app under granian; yields its base URL and the pid
+    to profile (with --workers 1, the worker). `cpus`: pinned there with taskset."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "AP_DATABASE_URL": database_url, "AP_DATA_DIR": str(run_dir), **(extra_env or {})}
     command = [*openpieces_command(), "serve", "--port", str(port), "--workers", str(workers)]
+    if server == "granian":
+        granian = str(Path(sys.executable).with_name("granian"))
+        command = [
+            granian, "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--loop", "uvloop", "--no-ws", "--log-level", "warning",
+            "app.main:create_app",
+        ]  # fmt: skip
+    if cpus is not None:
+        command = ["taskset", "-c", cpus, *command]
     with serving(command, env=env, ready_url=f"{base_url}/v1/health", log_path=run_dir / f"server-{port}.log") as p:
         yield base_url, p.pid
 
@@ -744,7 +790,9 @@ def writes(files: Files) -> list[Pair]:
 
 def check_deep_page(server_url: str, path: str) -> None:
     """A deep cursor must land on a full page at the end, or the figure would mean nothing."""
-    page = httpx.get(server_url + path, headers={"Authorization": f"Bearer {BENCH_KEY}"}).json()
+    page = httpx.get(
+        server_url + path, headers={"Authorization": f"Bearer {BENCH_KEY}"}, timeout=REQUEST_TIMEOUT
+    ).json()
     if len(page.get("data", [])) != PAGE or page.get("next") is not None or page.get("previous") is None:
         raise RuntimeError(f"the deep cursor of {path} does not reach the last page: {str(page)[:300]}")
 
@@ -754,8 +802,10 @@ def check_same_body(server_url: str, base_url: str, pair: Pair) -> None:
     if pair.server.method != "GET":
         return
     row_id = pair.server.ids.read_text().split()[0] if pair.server.ids else ""
-    ours = httpx.get(server_url + fill(pair.server.path, row_id, ""), headers=pair.server.headers())
-    theirs = httpx.get(base_url + fill(pair.baseline.path, row_id, ""))
+    ours = httpx.get(
+        server_url + fill(pair.server.path, row_id, ""), headers=pair.server.headers(), timeout=REQUEST_TIMEOUT
+    )
+    theirs = httpx.get(base_url + fill(pair.baseline.path, row_id, ""), timeout=REQUEST_TIMEOUT)
     if ours.content != theirs.content:
         raise RuntimeError(
             f"{pair.baseline.name} does not answer what {pair.server.name} does:\n"
@@ -775,6 +825,9 @@ class Row:
     baseline: Stats
     vs_equal: float
     vs_by_id: float
+    # Where one request's time goes: each part's share of the server's busy samples (bench/profile.py).
+    breakdown: dict[str, float] | None = None
+    busy: float | None = None  # the share of samples in which the server was busy, not idle
 
 
 @dataclass
@@ -782,6 +835,9 @@ class Measurement:
     records: int
     by_id: Stats
     rows: list[Row]
+    started: str = ""  # when, in UTC, and the load average (1, 5, 15 minutes) before and after
+    load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 def median_stats(runs: list[Stats]) -> Stats:
@@ -801,6 +857,7 @@ def measure(
 ) -> Measurement:
     run_dir = tmp / f"k{records}"
     run_dir.mkdir()
+    started_at, load_before = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.getloadavg()
     with fresh_database() as database_url, ExitStack() as stack:
         started = time.monotonic()
         run_migrations(database_url)
@@ -817,7 +874,9 @@ def measure(
                 check_deep_page(server_url, pair.server.path)
             check_same_body(server_url, base_url, pair)
         load = replace(load, database_url=database_url)
-        profile = Profile(args.profile, server_pid) if args.profile else None
+        profile_dir = args.profile / f"k{records}" if args.profile else run_dir / "profile"
+        profile_dir.mkdir(parents=True, exist_ok=True)
+        profile = None if args.no_profile else Profile(profile_dir, server_pid)
 
         by_id_runs: list[Stats] = []
         server_runs: dict[str, list[Stats]] = {p.server.name: [] for p in pairs}
@@ -841,17 +900,22 @@ def measure(
                 server_runs[name].append(ours)
                 ratios[name].append((ours.rps / base.rps if base.rps else 0, ours.rps / by_id_round))
 
-    rows = [
-        Row(
-            name,
-            median_stats(server_runs[name]),
-            median_stats(base_runs[name]),
-            round(statistics.median(r[0] for r in ratios[name]), 3),
-            round(statistics.median(r[1] for r in ratios[name]), 3),
+    rows = []
+    for name in server_runs:
+        shares, busy = breakdown(profile.path(name)) if profile is not None else ({}, None)
+        rows.append(
+            Row(
+                name,
+                median_stats(server_runs[name]),
+                median_stats(base_runs[name]),
+                round(statistics.median(r[0] for r in ratios[name]), 3),
+                round(statistics.median(r[1] for r in ratios[name]), 3),
+                {part: round(share, 4) for part, share in shares.items()} or None,
+                busy,
+            )
         )
-        for name in server_runs
-    ]
-    return Measurement(records, median_stats(by_id_runs), rows)
+    loads = tuple(round(value, 2) for value in os.getloadavg())
+    return Measurement(records, median_stats(by_id_runs), rows, started_at, load_before, loads)  # type: ignore[arg-type]
 
 
 def measure_scaling(args: argparse.Namespace, load: Load, tmp: Path) -> dict[str, Any]:
@@ -863,22 +927,84 @@ def measure_scaling(args: argparse.Namespace, load: Load, tmp: Path) -> dict[str
         run_migrations(database_url)
         seeded = asyncio.run(seed(database_url, args.records))
         files = write_files(seeded, run_dir)
-        load = replace(load, database_url=database_url)
+        server_cpus, load_cpus = pinning()
+        load = replace(load, database_url=database_url, cpus=load_cpus)
         endpoints = [p.server for p in reads(seeded, files)[:2]]
         for round_ in range(args.repeat):
             for workers in (1, 2):
                 print(f"round {round_ + 1}: {workers} worker(s)")
-                with app_server(database_url, workers, run_dir) as (server_url, _):
+                with app_server(database_url, workers, run_dir, cpus=server_cpus) as (server_url, _):
                     for endpoint in endpoints:
                         stats = load.measure(server_url, endpoint)
                         figures[workers].setdefault(endpoint.name, []).append(stats.rps)
-    result = {}
-    print(f"\nby-id reads, 2 workers against 1 (cpus={os.cpu_count()}, medians of {args.repeat} rounds)")
+    result: dict[str, Any] = {"server cpus": server_cpus, "load generator cpus": load_cpus}
+    pinned = f"server on CPUs {server_cpus}, wrk on CPU {load_cpus}" if server_cpus else "not pinned: too few CPUs"
+    taken = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    loads = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"\nby-id reads, 2 workers against 1, taken {taken}, load average {loads}")
+    print(f"  (cpus={os.cpu_count()}, {pinned}, medians of {args.repeat} rounds)")
     for name in figures[1]:
         one, two = statistics.median(figures[1][name]), statistics.median(figures[2][name])
         result[name] = {"1 worker": one, "2 workers": two, "ratio": round(two / one, 2)}
         print(f"  {name:40} 1 worker {one:7.0f} req/s   2 workers {two:7.0f} req/s   {two / one:5.2f}x")
     return result
+
+
+def pinning() -> tuple[str | None, str | None]:
+    """Where the server and the load generator run for --scaling: wrk on the last CPU, the server's
+    two workers on two others (PostgreSQL on what is left), so the workers do not share a CPU with
+    the load. Needs 4 CPUs: with fewer, nothing is pinned (the figures then say so)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 4 or not shutil.which("taskset"):
+        return None, None
+    return f"{cpus[0]},{cpus[1]}", str(cpus[-1])
+
+
+def measure_servers(args: argparse.Namespace, load: Load, tmp: Path) -> dict[str, Any]:
+    """The same app under uvicorn (as `openpieces serve` runs it) and under granian: the chosen
+    endpoints (default: the by-id reads), one database, rounds interleaved, medians."""
+    run_dir = tmp / "servers"
+    run_dir.mkdir()
+    servers = ("uvicorn", "granian")
+    figures: dict[str, dict[str, list[Stats]]] = {server: {} for server in servers}
+    with fresh_database() as database_url:
+        run_migrations(database_url)
+        seeded = asyncio.run(seed(database_url, args.records))
+        files = write_files(seeded, run_dir)
+        load = replace(load, database_url=database_url)
+        base = [by_id_endpoint(files)]
+        pairs = chooser(args.only)(seeded, files) if args.only else reads(seeded, files)[:2]
+        with baseline_server(database_url, args.workers, seeded, run_dir / "baseline.log") as base_url:
+            for round_ in range(args.repeat):
+                figures.setdefault("baseline", {}).setdefault(BY_ID.name, []).append(load.measure(base_url, base[0]))
+                for server in servers:
+                    print(f"round {round_ + 1}: {server}")
+                    with app_server(database_url, args.workers, run_dir, server=server) as (server_url, _):
+                        for pair in pairs:
+                            stats = load.measure(server_url, pair.server)
+                            figures[server].setdefault(pair.server.name, []).append(stats)
+    by_id = median_stats(figures["baseline"][BY_ID.name])
+    print(
+        f"\nuvicorn against granian, taken {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average"
+        f" {' '.join(f'{v:.2f}' for v in os.getloadavg())}, workers={args.workers}, cpus={os.cpu_count()},"
+        f" medians of {args.repeat} rounds; raw asyncpg by id {by_id.rps:.0f} req/s, p99 {by_id.p99_ms:.1f} ms"
+    )
+    print(f"  {'endpoint':46} {'server':8} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'vs by-id':>8}")
+    result: dict[str, Any] = {"baseline": asdict(by_id)}
+    for name in figures["uvicorn"]:
+        result[name] = {}
+        for server in servers:
+            stats = median_stats(figures[server][name])
+            result[name][server] = asdict(stats)
+            print(
+                f"  {name:46} {server:8} {stats.rps:7.0f} {stats.p50_ms:7.2f} {stats.p99_ms:7.2f}"
+                f" {stats.rps / by_id.rps:8.2f}"
+            )
+    return result
+
+
+def by_id_endpoint(files: Files) -> Endpoint:
+    return replace(BY_ID, ids=files.project_ids)
 
 
 def measure_pooler(args: argparse.Namespace, load: Load, tmp: Path) -> dict[str, Any]:
@@ -967,8 +1093,10 @@ def measure_rss(args: argparse.Namespace, load: Load, tmp: Path) -> dict[str, An
 
 
 def print_table(m: Measurement, args: argparse.Namespace, generator: str) -> None:
+    before, after = (" ".join(f"{v:.2f}" for v in load) for load in (m.load_before, m.load_after))
+    print(f"\ntaken {m.started}, load average (1, 5, 15 min) {before} before and {after} after")
     print(
-        f"\nworkers={args.workers} records={m.records} duration={args.duration}s connections={args.connections}"
+        f"workers={args.workers} records={m.records} duration={args.duration}s connections={args.connections}"
         f" load={generator} cpus={os.cpu_count()} medians of {args.repeat} rounds"
     )
     print(
@@ -984,6 +1112,24 @@ def print_table(m: Measurement, args: argparse.Namespace, generator: str) -> Non
             f"{row.name:46} {s.rps:7.0f} {s.p50_ms:7.2f} {s.p99_ms:7.2f} {base.rps:7.0f} {base.p99_ms:8.2f}"
             f" {row.vs_equal:8.2f} {row.vs_by_id:8.2f} {failed:6d}"
         )
+    print_breakdown(m)
+
+
+def print_breakdown(m: Measurement) -> None:
+    """Where one request's time goes, from the py-spy profile of round 1: each part's share of the
+    server's busy time, and that share of one request's time (busy time / requests per second)."""
+    profiled = [row for row in m.rows if row.breakdown]
+    if not profiled:
+        return
+    parts = list(profiled[0].breakdown or {})
+    short = [part.split(":")[0].split(" (")[0] for part in parts]
+    print("\nwhere one request's time goes (py-spy, round 1): % of the server's busy time / us per request")
+    print(f"{'endpoint':46} {'us/req':>7} " + " ".join(f"{name:>15}" for name in short))
+    for row in profiled:
+        busy_us = (row.busy or 1.0) * 1e6 / row.server.rps if row.server.rps else 0.0
+        cells = [f"{100 * share:4.0f}% / {share * busy_us:5.0f}" for share in (row.breakdown or {}).values()]
+        print(f"{row.name:46} {busy_us:7.0f} " + " ".join(f"{cell:>15}" for cell in cells))
+    print("  (parts: " + "; ".join(parts) + ")")
 
 
 def print_sizes_table(measurements: list[Measurement]) -> None:
@@ -1040,8 +1186,14 @@ def main() -> None:
         help="measure only these endpoints: reads, writes, lists, or comma-separated parts of endpoint names"
         " (e.g. folders,app-connections)",
     )
-    parser.add_argument("--profile", type=Path, help="record the server with py-spy into this directory")
+    parser.add_argument(
+        "--profile", type=Path, help="keep the py-spy recordings of the server in this directory (default: a temp one)"
+    )
+    parser.add_argument("--no-profile", action="store_true", help="no py-spy recording, no time breakdown")
     parser.add_argument("--scaling", action="store_true", help="by-id reads: 2 workers against 1")
+    parser.add_argument(
+        "--servers", action="store_true", help="the same app under uvicorn and under granian (by-id reads, or --only)"
+    )
     parser.add_argument("--rss", action="store_true", help="a worker's RSS after 1,000 and 100,000 requests")
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto", help="load generator")
     parser.add_argument(
@@ -1056,6 +1208,9 @@ def main() -> None:
     load = Load(generator, args.duration, args.warmup, args.connections)
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
+    if not args.no_profile and not Path(Profile.py_spy()).exists():
+        print("py-spy not found (pip install -e '.[bench]'): no time breakdown", file=sys.stderr)
+        args.no_profile = True
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="ap-bench-"))
@@ -1067,6 +1222,8 @@ def main() -> None:
     measurements: list[Measurement] = []
     if args.pgbouncer:
         report["pgbouncer"] = measure_pooler(args, load, tmp)
+    elif args.servers:
+        report["servers"] = measure_servers(args, load, tmp)
     elif args.scaling:
         report["scaling"] = measure_scaling(args, load, tmp)
     elif args.rss:
@@ -1080,12 +1237,16 @@ def main() -> None:
             print_sizes_table(measurements)
         report["runs"] = [asdict(m) for m in measurements]
     if args.profile:
-        from bench.profile import summarise
-
-        for path in sorted(args.profile.glob("*.txt")):
+        for path in sorted(args.profile.rglob("*.txt")):
             print("\n" + summarise(path, 10))
 
-    kinds = {"pgbouncer": args.pgbouncer, "scaling": args.scaling, "rss": args.rss, "sizes": bool(args.sizes)}
+    kinds = {
+        "pgbouncer": args.pgbouncer,
+        "servers": args.servers,
+        "scaling": args.scaling,
+        "rss": args.rss,
+        "sizes": bool(args.sizes),
+    }
     kind = next((name for name, chosen in kinds.items() if chosen), "endpoints")
     out = RESULTS_DIR / f"bench-{kind}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2))

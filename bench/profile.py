@@ -28,6 +28,53 @@ LAYERS = [
 ]
 
 
+# Where one request's time goes, by what the code does: a sample counts for the first of these found
+# walking its stack from the innermost frame outwards (asyncio and the standard library are passed
+# over: their time is their caller's). Samples of the idle event loop are left out.
+PARTS = [
+    ("SQL", ("asyncpg/", "sqlalchemy/", "app/kit/db.py", "/repository.py", "app/kit/pagination.py")),
+    ("auth", ("app/edge/auth.py",)),
+    ("serialization", ("orjson", "app/kit/serialization.py", "/schemas.py", "pydantic", "render (")),
+    ("edge: metrics, request id, access log", ("app/edge/http.py", "app/edge/metrics.py", "prometheus_client/")),
+    ("framework: routing, dependencies", ("fastapi/", "starlette/")),
+    ("HTTP server", ("uvicorn/", "httptools", "app/edge/server.py", "granian")),
+    ("service", ("app/",)),
+]
+IDLE = ("selectors.py", "Runner.run (asyncio", "_worker (concurrent")
+
+
+def part_of(frames: list[str]) -> str | None:
+    """The part a sample counts for; None for the idle event loop."""
+    if not frames or any(marker in frames[-1] for marker in IDLE):
+        return None
+    for frame in reversed(frames):
+        for name, markers in PARTS:
+            if any(marker in frame for marker in markers):
+                return name
+    return "other (asyncio, GC, stdlib)"
+
+
+def breakdown(path: Path) -> tuple[dict[str, float], float | None]:
+    """Each part's share of the server's busy samples while one endpoint was loaded, and the share
+    of all samples that were busy. Nothing for a missing recording."""
+    if not path.exists():
+        return {}, None
+    parts: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        if line.strip():
+            frames, count = frames_of(line)
+            total += count
+            part = part_of(frames)
+            if part is not None:
+                parts[part] += count
+    busy = sum(parts.values())
+    if not busy:
+        return {}, None
+    names = [name for name, _ in PARTS] + ["other (asyncio, GC, stdlib)"]
+    return {name: parts[name] / busy for name in names}, busy / total
+
+
 def frames_of(line: str) -> tuple[list[str], int]:
     stack, _, count = line.rpartition(" ")
     frames = stack.split(";")[1:]  # the first is the process

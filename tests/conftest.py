@@ -150,3 +150,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"flow oracle: {checked['sequences']} sequences, {checked['operations']} operations compared "
             f"with @activepieces/shared {oracle_state.PINNED_VERSION}; kept differences met: {kept}"
         )
+    for run in checked["runs"]:  # each set: its seed (AP_ORACLE_SEED replays it) and its time
+        terminalreporter.write_line(f"flow oracle, {run}")

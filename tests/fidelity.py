@@ -32,6 +32,8 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from tests import fidelity_content as content
+
 SCHEMA_DIR = Path(__file__).with_name("real_schemas")
 MANIFEST = json.loads((SCHEMA_DIR / "manifest.json").read_text())
 PINNED = f"{MANIFEST['package']}@{MANIFEST['version']}"
@@ -148,9 +150,12 @@ class Tally:
     responses: Counter[str] = field(default_factory=Counter)  # schema -> responses validated
     requests: Counter[str] = field(default_factory=Counter)  # schema -> request bodies validated
     error_codes: int = 0
+    error_bodies: int = 0  # error bodies whose statusCode and params were checked
+    lists: Counter[str] = field(default_factory=Counter)  # list route -> pages checked for order and filters
     requests_refused: int = 0  # bodies the real schemas refuse, sent on purpose (sends_invalid_requests)
     extra_fields: dict[str, set[str]] = field(default_factory=dict)  # schema -> paths
     pending: Counter[str] = field(default_factory=Counter)
+    sampled_out: int = 0  # requests left out by a test that checks a sample (TestContext.sample_every)
 
     def add_extras(self, schema: str, paths: set[str]) -> None:
         if paths:
@@ -170,7 +175,12 @@ class TestContext:
     bad_input: bool = False  # marked sends_invalid_requests
     accepted_on_purpose: bool = False  # ... with accepted=True: a documented leniency
     unchecked: bool = False  # temporary: marked real_schemas_pending (see PENDING_ELSEWHERE)
+    # 1 in `sample_every` requests is checked: set by a test that sends thousands of requests whose
+    # content another oracle checks (tests/test_flow_oracle.py); the rest are counted as sampled out.
+    sample_every: int = 1
+    seen: int = 0
     violations: list[str] = field(default_factory=list)
+    content: content.ContentState = field(default_factory=content.ContentState)
 
 
 # Set by the pytest hooks in conftest around each test; a plain global (not a contextvar) so that
@@ -276,9 +286,17 @@ def _validate_step_trees(schema: str, body: Any, where: str) -> None:
                 _validate("step", "FlowAction", trigger["nextAction"], f"{where} {path}.nextAction")
 
 
-def check(request: httpx.Request, response: httpx.Response) -> None:
+def check(request: httpx.Request, response: httpx.Response, mode: content.Mode = None) -> None:
+    """`mode`: the compat mode of the app that answered (None when the hook cannot see it)."""
     if CURRENT.unchecked:
         return
+    if request.method != "GET":
+        CURRENT.content.writes += 1
+    if CURRENT.sample_every > 1:
+        CURRENT.seen += 1
+        if CURRENT.seen % CURRENT.sample_every:
+            TALLY.sampled_out += 1
+            return
     path = _api_path(request.url)
     if OWN_ROUTES.match(path) or not path.startswith("/v1"):
         return
@@ -286,7 +304,7 @@ def check(request: httpx.Request, response: httpx.Response) -> None:
     route = _route(request.method, path)
     _check_request(request, route, response.status_code, where)
     if response.status_code >= 400:
-        _check_error(response, where)
+        _check_error(response, where, mode)
         return
     if route is None:
         _fail(f"{where}: a success on a route the real API does not have")
@@ -304,6 +322,11 @@ def check(request: httpx.Request, response: httpx.Response) -> None:
     body = response.json()
     _validate("response", schema, _as_the_real_pieces_are(schema, body), where)
     _validate_step_trees(schema, body, where)
+    listed = content.list_route(path) if request.method == "GET" else None
+    if listed is not None:
+        TALLY.lists[listed.path.pattern] += 1
+        for problem in content.check_list(CURRENT.content, listed, path, request.url.params, body):
+            _fail(f"{where}: {problem}")
 
 
 def _check_request(
@@ -396,7 +419,7 @@ MIGRATED_TRIGGER = {
 }
 
 
-def _check_error(response: httpx.Response, where: str) -> None:
+def _check_error(response: httpx.Response, where: str, mode: content.Mode = None) -> None:
     try:
         body = response.json()
     except ValueError:
@@ -404,6 +427,12 @@ def _check_error(response: httpx.Response, where: str) -> None:
         return
     code = body.get("code") if isinstance(body, dict) else None
     TALLY.error_codes += 1
+    # The admin API's injected faults and an outage: the real server has no answer of its own to
+    # compare their params with (a fault's code and params are the test's choice).
+    injected = response.status_code in OUTAGE_STATUSES
+    for problem in content.error_violations(mode, response.status_code, body, check_params=not injected):
+        _fail(f"{where}: {problem} (mode {mode or 'unknown'})")
+    TALLY.error_bodies += 1
     # Fastify's own answer for an unknown route is `{"message", "error", "statusCode"}` without a
     # code, on the real server too (AP_COMPAT=server answers it so).
     if code is None and isinstance(body, dict) and set(body) == {"message", "error", "statusCode"}:
@@ -486,6 +515,15 @@ def _walk(schema: Any, instance: Any, path: str, resolver: Any) -> Iterator[str]
 
 # --- the hook ----------------------------------------------------------------------------------------
 
+
+def _mode_of(client: httpx.Client | httpx.AsyncClient) -> content.Mode:
+    """The compat mode of an in-process app the client talks to; None for a server process."""
+    app = getattr(getattr(client, "_transport", None), "app", None)
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    mode = getattr(settings, "compat", None)
+    return str(getattr(mode, "value", mode)) if mode is not None else None  # type: ignore[return-value]
+
+
 _installed = False
 
 
@@ -501,13 +539,13 @@ def install() -> None:
     def send(self: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         response = sync_send(self, request, **kwargs)
         if not kwargs.get("stream"):
-            check(request, response)
+            check(request, response, _mode_of(self))
         return response
 
     async def asend(self: httpx.AsyncClient, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         response = await async_send(self, request, **kwargs)
         if not kwargs.get("stream"):
-            check(request, response)
+            check(request, response, _mode_of(self))
         return response
 
     httpx.Client.send = send  # type: ignore[method-assign]
@@ -519,7 +557,10 @@ def summary_lines() -> list[str]:
         f"real schemas ({PINNED}): {sum(TALLY.responses.values())} responses validated, "
         f"{sum(TALLY.requests.values())} request bodies validated "
         f"(and {TALLY.requests_refused} the real schemas refuse, sent on purpose), "
-        f"{TALLY.error_codes} error codes checked against ErrorCode",
+        f"{TALLY.error_codes} error codes checked against ErrorCode"
+        + (f"; {TALLY.sampled_out} requests of sampling tests left out" if TALLY.sampled_out else ""),
+        f"  content: {sum(TALLY.lists.values())} list pages checked for the real order and filters, "
+        f"{TALLY.error_bodies} error bodies for statusCode and params",
         "  responses by schema: " + ", ".join(f"{k} {v}" for k, v in sorted(TALLY.responses.items())),
         "  requests by schema: " + ", ".join(f"{k} {v}" for k, v in sorted(TALLY.requests.items())),
     ]

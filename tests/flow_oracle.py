@@ -2,17 +2,22 @@
 `@activepieces/shared` (pinned in tests/oracle/package.json), run by node in one long-lived process
 (tests/oracle/apply.mjs) and compared with what this server stores after each flow operation.
 
+Requests are pipelined: many sequences run at once on the event loop, each writes its line and
+awaits its answer, and node answers them in order while this process serves the HTTP side.
+
 What differs on purpose is named in `STRICTER_RULES`: there this server answers 4xx where the real
 one would store a broken or silently truncated tree. Nothing else may differ.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import copy
 import json
+import os
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +26,33 @@ PINNED_VERSION = "0.96.2"
 # Set when the oracle cannot run, and what the last run checked; conftest prints both in the
 # terminal summary.
 UNAVAILABLE: list[str] = []
-CHECKED: dict[str, Any] = {"sequences": 0, "operations": 0, "kept": {}}
+CHECKED: dict[str, Any] = {"sequences": 0, "operations": 0, "kept": {}, "kinds": {}, "runs": []}
 
 
 class OracleUnavailable(Exception):
     pass
 
 
+def _install_node() -> None:
+    """Debian's node and npm, when missing and this is a root Debian host (as CI runs)."""
+    if shutil.which("node") and shutil.which("npm"):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise OracleUnavailable("node/npm not found on PATH, and this is not a root Debian host to install them on")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "nodejs", "npm"]
+    result = subprocess.run(install, env=env, capture_output=True, text=True, timeout=900, check=False)
+    if result.returncode != 0:  # the package lists may never have been fetched on this host
+        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=600, check=False)
+        result = subprocess.run(install, env=env, capture_output=True, text=True, timeout=900, check=False)
+    if not (shutil.which("node") and shutil.which("npm")):
+        raise OracleUnavailable(f"apt-get install nodejs npm failed: {result.stderr.strip()[-500:]}")
+
+
 def _install() -> None:
-    """`npm ci` into tests/oracle/node_modules when it is missing (the lock file pins every package)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        raise OracleUnavailable("node/npm not found on PATH")
+    """node (see `_install_node`), then `npm ci` into tests/oracle/node_modules when it is missing
+    (the lock file pins every package)."""
+    _install_node()
     installed = ORACLE_DIR / "node_modules" / "@activepieces" / "shared" / "package.json"
     if installed.exists() and json.loads(installed.read_text())["version"] == PINNED_VERSION:
         return
@@ -50,42 +71,67 @@ def _install() -> None:
 
 
 class FlowOracle:
-    """One node process answering one JSON line per JSON line."""
+    """One node process answering one JSON line per JSON line, in order; callers on the event loop
+    may have many lines in flight (`submit` now, await the answer later)."""
 
-    def __init__(self) -> None:
-        _install()
-        self._process = subprocess.Popen(
-            ["node", str(ORACLE_DIR / "apply.mjs")],
-            cwd=ORACLE_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-        )
-        self._lock = threading.Lock()
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self._process = process
+        self._waiting: collections.deque[asyncio.Future[dict[str, Any]]] = collections.deque()
+        self._reader = asyncio.get_running_loop().create_task(self._read())
         self.calls = 0
 
-    def apply(self, version: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
-        assert self._process.stdin is not None and self._process.stdout is not None
-        with self._lock:
-            self._process.stdin.write(json.dumps({"flowVersion": version, "operation": operation}) + "\n")
-            self._process.stdin.flush()
-            line = self._process.stdout.readline()
-            self.calls += 1
-        if not line:
-            raise RuntimeError(f"the oracle process ended (exit code {self._process.poll()})")
-        answer: dict[str, Any] = json.loads(line)
-        if answer.get("error", {}).get("code") == "ORACLE_CRASH":
-            raise RuntimeError(answer["error"]["message"])
+    @classmethod
+    async def start(cls) -> FlowOracle:
+        await asyncio.to_thread(_install)
+        process = await asyncio.create_subprocess_exec(
+            "node",
+            str(ORACLE_DIR / "apply.mjs"),
+            cwd=ORACLE_DIR,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=1 << 26,  # one line is one whole version
+        )
+        return cls(process)
+
+    async def _read(self) -> None:
+        assert self._process.stdout is not None
+        while True:
+            line = await self._process.stdout.readline()
+            if not line:
+                break
+            self._waiting.popleft().set_result(json.loads(line))
+        ended = RuntimeError(f"the oracle process ended (exit code {self._process.returncode})")
+        while self._waiting:
+            self._waiting.popleft().set_exception(ended)
+
+    def submit(self, version: dict[str, Any], operation: dict[str, Any]) -> asyncio.Future[dict[str, Any]]:
+        """Sends one question now; the future holds the real answer."""
+        assert self._process.stdin is not None
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting.append(answer)
+        self._process.stdin.write((json.dumps({"flowVersion": version, "operation": operation}) + "\n").encode())
+        self.calls += 1
         return answer
 
-    def close(self) -> None:
+    async def apply(self, version: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
+        return await answered(self.submit(version, operation))
+
+    async def close(self) -> None:
         if self._process.stdin:
             self._process.stdin.close()
         try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(self._process.wait(), timeout=10)
+        except TimeoutError:
             self._process.kill()
+        await self._reader
+
+
+async def answered(pending: asyncio.Future[dict[str, Any]]) -> dict[str, Any]:
+    # A node that stops answering fails the test instead of hanging it.
+    answer = await asyncio.wait_for(pending, timeout=120)
+    if answer.get("error", {}).get("code") == "ORACLE_CRASH":
+        raise RuntimeError(answer["error"]["message"])
+    return answer
 
 
 # --- comparing versions
@@ -93,16 +139,6 @@ class FlowOracle:
 _VOLATILE_STEP_KEYS = ("lastUpdatedDate",)
 _VOLATILE_NOTE_KEYS = ("createdAt", "updatedAt")
 _FILE_KEYS = ("sampleDataFileId", "sampleDataInputFileId")
-
-
-def _without_nulls(value: Any) -> Any:
-    """A key set to null reads like an absent one (JSON.stringify drops `undefined`; the null
-    versus absent question of the response shapes is checked by the schema tests)."""
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(item) for item in value]
-    return value
 
 
 def _normalise_step(step: Any) -> Any:
@@ -125,7 +161,9 @@ def _normalise_step(step: Any) -> Any:
 
 
 def comparable(version: dict[str, Any], *, with_state: bool = False) -> dict[str, Any]:
-    """The parts of a version both sides decide, without ids and timestamps of their own."""
+    """The parts of a version both sides decide, without ids and timestamps of their own. Exact as
+    JSON: a key set to null is not an absent one (the real server stores what JSON.stringify makes
+    of the tree, which keeps nulls and drops `undefined`)."""
     picked = {
         "displayName": version.get("displayName"),
         "trigger": _normalise_step(copy.deepcopy(version.get("trigger"))),
@@ -137,7 +175,16 @@ def comparable(version: dict[str, Any], *, with_state: bool = False) -> dict[str
     }
     if with_state:
         picked["state"] = version.get("state")
-    return _without_nulls(picked)
+    return picked
+
+
+# The flow's own fields an operation decides (flow.service.ts, update); the rest are ids and
+# timestamps of the server's own.
+FLOW_FIELDS = ("projectId", "folderId", "ownerId", "status", "publishedVersionId", "metadata", "timeSavedPerRun")
+
+
+def flow_fields(flow: dict[str, Any]) -> dict[str, Any]:
+    return {key: flow.get(key, "<absent>") for key in FLOW_FIELDS}
 
 
 # --- the step tree, read from either side

@@ -281,22 +281,22 @@ async def test_list_filters_and_pages(tenant: Tenant) -> None:
     async def ids(**params: Any) -> list[str]:
         return [c["id"] for c in await listed(tenant, project_id, **params)]
 
-    assert await ids() == [gmail["id"], slack["id"]]  # newest first
+    assert await ids() == [slack["id"], gmail["id"]]  # oldest first, as the real server
     assert await ids(pieceName="@activepieces/piece-gmail") == [gmail["id"]]
     assert await ids(displayName="production") == [slack["id"]]
     # `%` and `_` are wildcards, as on the real server.
-    assert await ids(displayName="%") == [gmail["id"], slack["id"]]
+    assert await ids(displayName="%") == [slack["id"], gmail["id"]]
     assert await ids(displayName="100_") == [gmail["id"]]
     assert await ids(status=["ERROR", "MISSING"]) == []
     assert await ids(scope="PLATFORM") == []
     first = (await tenant.client.get("/v1/app-connections", params={"projectId": project_id, "limit": 1})).json()
-    assert [c["id"] for c in first["data"]] == [gmail["id"]] and first["next"] is not None
+    assert [c["id"] for c in first["data"]] == [slack["id"]] and first["next"] is not None
     second = (
         await tenant.client.get(
             "/v1/app-connections", params={"projectId": project_id, "limit": 1, "cursor": first["next"]}
         )
     ).json()
-    assert [c["id"] for c in second["data"]] == [slack["id"]] and second["next"] is None
+    assert [c["id"] for c in second["data"]] == [gmail["id"]] and second["next"] is None
 
 
 async def test_update_changes_display_name_and_metadata(tenant: Tenant) -> None:

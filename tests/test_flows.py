@@ -914,10 +914,18 @@ async def test_list_shows_published_versions_for_locked_and_orders_by_update(ten
     latest = (await tenant.client.get("/v1/flows", params={"projectId": project_id})).json()
     assert [f["id"] for f in latest["data"]] == [published["id"], never["id"]]
     assert latest["data"][0]["version"]["displayName"] == "Editing"
-    # Touching the older flow moves it to the top: lists are most recently updated first.
+    # As the real server: enabled flows first, then the most recently updated. Touching the older
+    # flow leaves the enabled one first; once both are disabled, the touched one leads.
+    async def listed() -> list[str]:
+        page = (await tenant.client.get("/v1/flows", params={"projectId": project_id})).json()
+        return [f["id"] for f in page["data"]]
+
     await operate(tenant, never["id"], "UPDATE_METADATA", {"metadata": {"touched": True}})
-    latest = (await tenant.client.get("/v1/flows", params={"projectId": project_id})).json()
-    assert [f["id"] for f in latest["data"]] == [never["id"], published["id"]]
+    assert await listed() == [published["id"], never["id"]]
+    await operate(tenant, published["id"], "CHANGE_STATUS", {"status": "DISABLED"})
+    assert await listed() == [published["id"], never["id"]]
+    await operate(tenant, never["id"], "UPDATE_METADATA", {"metadata": {"touched": 2}})
+    assert await listed() == [never["id"], published["id"]]
     # Name filters look at the newest version.
     named = (await tenant.client.get("/v1/flows", params={"projectId": project_id, "name": "editing"})).json()
     assert [f["id"] for f in named["data"]] == [published["id"]]

@@ -381,21 +381,21 @@ async def test_another_platforms_project_ids_are_refused_not_linked(make_tenant:
 # --- list
 
 
-async def test_list_pages_newest_first_with_cursors_that_round_trip(tenant: Tenant) -> None:
+async def test_list_pages_oldest_first_with_cursors_that_round_trip(tenant: Tenant) -> None:
     project_id = await personal_project_id(tenant)
     created = [(await upsert(tenant, [project_id], displayName=f"c{i}"))["id"] for i in range(5)]
-    newest_first = list(reversed(created))
+    oldest_first = created  # as the real server lists connections
 
     first = (await tenant.client.get("/v1/global-connections", params={"limit": 2})).json()
-    assert [c["id"] for c in first["data"]] == newest_first[:2]
+    assert [c["id"] for c in first["data"]] == oldest_first[:2]
     assert first["previous"] is None and first["next"] is not None
     second = (await tenant.client.get("/v1/global-connections", params={"limit": 2, "cursor": first["next"]})).json()
-    assert [c["id"] for c in second["data"]] == newest_first[2:4]
+    assert [c["id"] for c in second["data"]] == oldest_first[2:4]
     third = (await tenant.client.get("/v1/global-connections", params={"limit": 2, "cursor": second["next"]})).json()
-    assert [c["id"] for c in third["data"]] == newest_first[4:]
+    assert [c["id"] for c in third["data"]] == oldest_first[4:]
     assert third["next"] is None and third["previous"] is not None
     back = (await tenant.client.get("/v1/global-connections", params={"limit": 2, "cursor": third["previous"]})).json()
-    assert [c["id"] for c in back["data"]] == newest_first[2:4]
+    assert [c["id"] for c in back["data"]] == oldest_first[2:4]
 
 
 async def test_list_default_limit_is_10(tenant: Tenant) -> None:
@@ -419,11 +419,11 @@ async def test_list_filters(tenant: Tenant) -> None:
     assert await ids(displayName="production") == [slack["id"]]
     assert await ids(displayName="100%_") == [gmail["id"]]
     # `%` and `_` are wildcards, as on the real server.
-    assert await ids(displayName="%") == [gmail["id"], slack["id"]]
+    assert await ids(displayName="%") == [slack["id"], gmail["id"]]
     assert await ids(displayName="S_ack") == [slack["id"]]
-    assert await ids(status="ACTIVE") == [gmail["id"], slack["id"]]
+    assert await ids(status="ACTIVE") == [slack["id"], gmail["id"]]
     assert await ids(status=["ERROR", "MISSING"]) == []
-    assert await ids(scope="PLATFORM") == [gmail["id"], slack["id"]]
+    assert await ids(scope="PLATFORM") == [slack["id"], gmail["id"]]
     # The route lists global connections whatever `scope` says, as the real server does (its
     # controller lists scope PLATFORM and ignores the query's scope). Before, scope=PROJECT listed the
     # projects' own connections instead.
@@ -439,8 +439,8 @@ async def test_list_filters(tenant: Tenant) -> None:
         },
     )
     assert own.status_code == 201, own.text
-    assert await ids(scope="PROJECT") == [gmail["id"], slack["id"]]
-    assert await ids() == [gmail["id"], slack["id"]]
+    assert await ids(scope="PROJECT") == [slack["id"], gmail["id"]]
+    assert await ids() == [slack["id"], gmail["id"]]
 
 
 @pytest.mark.parametrize(

@@ -413,7 +413,7 @@ async def test_list_filters(tenant: Tenant) -> None:
         assert response.status_code == 200
         return [p["id"] for p in response.json()["data"]]
 
-    assert await ids(displayName="MARKET") == [beta["id"], alpha["id"]]
+    assert await ids(displayName="MARKET") == [alpha["id"], beta["id"]]  # by name, as the real server
     assert await ids(displayName="%") == await ids()  # `%` is a wildcard, as on the real server
     assert await ids(externalId="x-alpha") == [alpha["id"]]
     assert await ids(externalId="x-al") == []
@@ -466,11 +466,9 @@ async def test_pagination_walks_120_projects_both_ways(tenant: Tenant) -> None:
     assert len(ids) == 120 and len(set(ids)) == 120
     assert [len(page["data"]) for page in forward] == [7] * 17 + [1]
 
-    # Newest first. `created` is shown to the millisecond while rows are ordered (and cursors
-    # placed) by the stored microseconds, so projects made within one millisecond may show their
-    # ids in either order: the visible guarantee is that `created` never increases.
-    created = [p["created"] for page in forward for p in page["data"]]
-    assert created == sorted(created, reverse=True)
+    # As the real server: the PERSONAL project first, then the team projects by name.
+    names = [(p["type"], p["displayName"]) for page in forward for p in page["data"]]
+    assert names == [("PERSONAL", names[0][1])] + [("TEAM", f"Project {i:03d}") for i in range(119)]
 
     # From the last page, `previous` leads back through the same pages until it is null.
     backward: list[dict] = []

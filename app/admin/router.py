@@ -4,11 +4,19 @@ here changes what a `/v1` route answers, except the faults a test asks for."""
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
-from app.admin.schemas import CreatePlatformRequest, FaultRequest
+from app.admin.determinism import DeterministicMode
+from app.admin.schemas import (
+    AdvanceClockRequest,
+    ClockAnswer,
+    CreatePlatformRequest,
+    FaultRequest,
+    ReseedRequest,
+    SetClockRequest,
+)
 from app.admin.service import AdminService
 from app.admin.snapshot import parse_document
 from app.edge.auth import parse_bearer
@@ -45,7 +53,13 @@ def service_of(http: Request) -> AdminService:
         settings=state.settings,
         seed=state.seed,
         confirmation=state.confirmation,
+        deterministic=state.deterministic,
     )
+
+
+def deterministic_of(http: Request) -> DeterministicMode:
+    mode: DeterministicMode = http.app.state.deterministic
+    return mode
 
 
 @router.post("/platforms", status_code=status.HTTP_201_CREATED, summary="Create a platform with an API key")
@@ -181,3 +195,75 @@ async def clear_faults(http: Request) -> Response:
 @router.get("/requests", summary="The last /v1 requests (no headers, no bodies)")
 async def recent_requests(http: Request, limit: int = Query(50, ge=1, le=1000)) -> Response:
     return ApJSONResponse(await http.app.state.traffic.requests.last(limit))
+
+
+_DETERMINISTIC_ONLY = " Deterministic mode only (AP_DETERMINISTIC_SEED): otherwise 409 DETERMINISTIC_MODE_OFF."
+_CLOCK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": ClockAnswer},
+    409: {"description": "Deterministic mode is off (`DETERMINISTIC_MODE_OFF`)"},
+}
+
+
+@router.post(
+    "/deterministic",
+    responses=_CLOCK_RESPONSES,
+    summary="Restart the id generator and the clock (deterministic mode)",
+    description="The id generator starts again from `seed` and the clock from `clock` (frozen there when "
+    "`frozen`); what is left out keeps the value the server started with or was last given here. "
+    "`POST /admin/reset` restarts them the same way, from the same origin." + _DETERMINISTIC_ONLY,
+)
+async def reseed(body: ReseedRequest, http: Request) -> Response:
+    return ApJSONResponse(deterministic_of(http).reseed(seed=body.seed, start=body.clock, frozen=body.frozen))
+
+
+@router.get(
+    "/clock",
+    responses={200: {"model": ClockAnswer}},
+    summary="The server's clock",
+    description="`mode` is `system` (the real clock, outside deterministic mode), `stepping` (each "
+    "timestamp the server gives is one millisecond after the last) or `frozen`; `now` is the instant "
+    "the next timestamp will carry.",
+)
+async def get_clock(http: Request) -> Response:
+    return ApJSONResponse(deterministic_of(http).describe())
+
+
+@router.put(
+    "/clock",
+    responses=_CLOCK_RESPONSES,
+    summary="Set the clock",
+    description="The next timestamp is `now`." + _DETERMINISTIC_ONLY,
+)
+async def set_clock(body: SetClockRequest, http: Request) -> Response:
+    return ApJSONResponse(deterministic_of(http).set_clock(body.now, body.frozen))
+
+
+@router.post(
+    "/clock/advance",
+    responses=_CLOCK_RESPONSES,
+    summary="Move the clock forward",
+    description=_DETERMINISTIC_ONLY.strip(),
+)
+async def advance_clock(body: AdvanceClockRequest, http: Request) -> Response:
+    return ApJSONResponse(deterministic_of(http).advance(body.delta()))
+
+
+@router.post(
+    "/clock/freeze",
+    responses=_CLOCK_RESPONSES,
+    summary="Stop the clock",
+    description="Every timestamp is the same instant until the clock is set, advanced or unfrozen."
+    + _DETERMINISTIC_ONLY,
+)
+async def freeze_clock(http: Request) -> Response:
+    return ApJSONResponse(deterministic_of(http).freeze(True))
+
+
+@router.post(
+    "/clock/unfreeze",
+    responses=_CLOCK_RESPONSES,
+    summary="Let the clock step again",
+    description="One millisecond per timestamp, from the frozen instant on." + _DETERMINISTIC_ONLY,
+)
+async def unfreeze_clock(http: Request) -> Response:
+    return ApJSONResponse(deterministic_of(http).freeze(False))

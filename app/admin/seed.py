@@ -349,7 +349,10 @@ async def _ensure_keys(db: Database, platform_id: str, api_keys: list[str]) -> N
 async def _project_ids(db: Database, platform_id: str) -> dict[str, str]:
     async with db.read() as conn:
         rows = await conn.execute(
-            select(Project.external_id, Project.id, Project.type).where(Project.platform_id == platform_id)
+            select(Project.external_id, Project.id, Project.type)
+            .where(Project.platform_id == platform_id)
+            # The owner's personal project is made with the platform, before any user's: it comes first.
+            .order_by(Project.created, Project.id)
         )
         ids: dict[str, str] = {}
         for external_id, project_id, project_type in rows:

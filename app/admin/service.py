@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 
 import app.admin.models  # noqa: F401  (the faults and the request log are emptied by a reset too)
+from app.admin.determinism import DeterministicMode
 from app.admin.seed import SeedDocument, apply_seed
 from app.admin.snapshot import SnapshotService
 from app.admin.traffic import Traffic
@@ -59,6 +60,7 @@ class AdminService:
         settings: Settings,
         seed: SeedDocument | None,
         confirmation: ChangeConfirmation | None = None,
+        deterministic: DeterministicMode | None = None,
     ) -> None:
         self.db = db
         self.secrets = secrets
@@ -67,6 +69,7 @@ class AdminService:
         self.settings = settings
         self.seed = seed
         self.confirmation = confirmation
+        self.deterministic = deterministic
 
     @asynccontextmanager
     async def announced(self) -> AsyncIterator[str]:
@@ -132,6 +135,9 @@ class AdminService:
             self.authenticator.forget_all()
         self.traffic.requests.forget_pending()
         emptied_ms = (time.perf_counter() - started) * 1000
+        if self.deterministic is not None:
+            # Before the bootstrap key and the seed: a reset server is a fresh one, ids and clock too.
+            self.deterministic.restart()
         if self.settings.bootstrap_api_key:
             await PlatformProvisioning(self.db).ensure_bootstrap_platform(
                 self.settings.bootstrap_api_key, self.settings.bootstrap_edition

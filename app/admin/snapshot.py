@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import migrations
 from app.admin.snapshot_repository import PLATFORM_TABLE, SNAPSHOT_TABLES, SnapshotRepository
 from app.app_connections.service import secret_context
 from app.kit.changes import publish
+from app.kit.clock import clock
 from app.kit.crypto import InvalidEncryptionKey, SecretBox, decode_key, key_fingerprint
 from app.kit.db import Database
 from app.kit.errors import ActivepiecesError, EntityNotFound
@@ -95,7 +95,7 @@ class SnapshotService:
             "format": FORMAT,
             "formatVersion": FORMAT_VERSION,
             "schemaVersion": schema_version,
-            "exported": iso(datetime.now(UTC)),
+            "exported": iso(clock.peek()),  # the deterministic clock too
             "scope": "server" if platform_id is None else "platform",
             "platformIds": platform_ids,
             "encryption": {"algorithm": ALGORITHM, "keyFingerprint": self.secrets.fingerprint},

@@ -14,6 +14,7 @@ from sqlalchemy.types import String
 
 from app.app_connections.models import AppConnection, AppConnectionProject
 from app.flows.repository import flows_using_connection
+from app.kit.clock import clock
 from app.kit.db import (
     CompiledQuery,
     affected_rows,
@@ -122,7 +123,8 @@ def _connection_page(
         query = query.where(connection_t.c.status == any_(bindparam("statuses", type_=TEXT_ARRAY)))
     if by_scope:
         query = query.where(connection_t.c.scope == bindparam("scope"))
-    return PageQuery(query, created=connection_t.c.created, id_=connection_t.c.id)
+    # Oldest first, as the real server lists connections (app-connection-service.ts, `order: 'ASC'`).
+    return PageQuery(query, sort=(connection_t.c.created,), id_=connection_t.c.id, descending=False)
 
 
 async def fetch_connection_page(
@@ -187,14 +189,15 @@ UNLINK_OTHER_PROJECTS = CompiledQuery(
         link_t.c.project_id != all_(bindparam("project_ids", type_=TEXT_ARRAY)),
     )
 )
-# One statement for all the links: clock_timestamp() is read row by row, so `linked_at` keeps the order.
+# One statement for all the links, each with its own reading of the clock: `linked_at` keeps the order.
 LINK = CompiledQuery(
     pg_insert(link_t)
     .from_select(
-        [link_t.c.connection_id, link_t.c.project_id],
+        [link_t.c.connection_id, link_t.c.project_id, link_t.c.linked_at],
         select(
             func.unnest(bindparam("connection_ids", type_=TEXT_ARRAY)),
             func.unnest(bindparam("project_ids", type_=TEXT_ARRAY)),
+            func.unnest(bindparam("linked_at", type_=ARRAY(link_t.c.linked_at.type))),
         ),
     )
     .on_conflict_do_nothing()
@@ -265,9 +268,9 @@ def _upsert(columns: tuple[str, ...], scope: str, only_missing: bool) -> Any:
     statement = pg_insert(connection_t).values(
         {name: bindparam("v_" + name, type_=connection_t.c[name].type) for name in columns}
     )
-    keep = {"id", "platform_id", "project_id", "external_id", "scope"}
+    # `updated` is among the columns (from the server's clock), `created` is kept.
+    keep = {"id", "platform_id", "project_id", "external_id", "scope", "created"}
     changed: dict[str, Any] = {name: statement.excluded[name] for name in columns if name not in keep}
-    changed["updated"] = func.now()
     return statement.on_conflict_do_update(
         index_elements=[connection_t.c[name] for name in key],
         index_where=text(where),
@@ -306,6 +309,8 @@ class AppConnectionRepository:
         """Insert, or update the project connection with the same upsert key (externalId in the
         project; a global one goes through `upsert_global`). Atomic: two concurrent upserts of one
         key make one row. Returns the row's id; None when `only_missing` left an existing row alone."""
+        stamp = clock.now()
+        values = {"created": stamp, "updated": stamp, **values}
         statement = compiled(_upsert, tuple(values), values["scope"], only_missing)
         try:
             found = await statement.fetchval(self.conn, **{"v_" + k: v for k, v in values.items()})
@@ -374,6 +379,7 @@ class AppConnectionRepository:
                 self.conn,
                 connection_ids=[connection_id for connection_id, _ in pairs],
                 project_ids=[project_id for _, project_id in pairs],
+                linked_at=[clock.now() for _ in pairs],
             )
         except asyncpg.IntegrityConstraintViolationError as exc:  # a project was deleted by a concurrent request
             raise ProjectLinkVanished from exc

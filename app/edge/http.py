@@ -370,6 +370,9 @@ class ApiRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
+        if self.body_field is None:
+            # No body to check (every GET): a second Request object per request would be pure cost.
+            return handler
 
         async def checked(request: Request) -> Response:
             return await handler(UnicodeCheckedRequest(request.scope, request.receive))  # type: ignore[no-any-return]

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
+
+from app.kit.clock import clock
+from app.kit.serialization import iso
 
 LATEST_FLOW_SCHEMA_VERSION = "28"
 # "0" to the newest, as a pattern for the API's description.
@@ -172,7 +174,7 @@ def _add_notes(flow: Flow) -> None:
 
 def _add_last_updated_date(flow: Flow) -> None:
     """v17: every step carries `lastUpdatedDate` (its sample's last test date, else now)."""
-    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = iso(clock.now())
     for step in _steps(flow.get("trigger")):
         sample = _settings(step).get("sampleData")
         tested = sample.get("lastTestDate") if isinstance(sample, dict) else None

@@ -16,8 +16,8 @@ class Flow(Base):
     __table_args__ = (
         # Embedders deploy flows keyed by externalId: one flow per externalId in a project.
         Index("uq_flow_project_id_external_id", "project_id", "external_id", unique=True),
-        # Lists: a project's flows, most recently updated first (keyset on updated, id).
-        Index("ix_flow_project_id_updated_id", "project_id", "updated", "id"),
+        # Lists: a project's flows, enabled first, then most recently updated (keyset on status, updated, id).
+        Index("ix_flow_project_id_status_updated_id", "project_id", "status", "updated", "id"),
         Index("ix_flow_folder_id", "folder_id"),
     )
 

@@ -159,7 +159,7 @@ def _flow_page(
     """The list query for one combination of filters (`folder`: None, "NULL" or "id"; values are
     bind parameters). As on the real server: each flow with its newest version, or with its
     published one for versionState=LOCKED (flows never published are then left out); name and
-    connection filters look at the newest version; most recently updated first."""
+    connection filters look at the newest version."""
     query = (POPULATED_WITH_PUBLISHED if published else POPULATED_WITH_LATEST).where(
         flow_t.c.project_id == bindparam("project_id")
     )
@@ -176,7 +176,8 @@ def _flow_page(
     if by_connection:
         latest_connections = type_coerce(_of_latest(version_t.c.connection_ids), ARRAY(String))
         query = query.where(latest_connections.overlap(bindparam("connection_external_ids", type_=ARRAY(String))))
-    return PageQuery(query, created=flow_t.c.updated, id_=flow_t.c.id)
+    # As the real server (flow.service.ts): enabled flows first, then the most recently updated.
+    return PageQuery(query, sort=(flow_t.c.status, flow_t.c.updated), id_=flow_t.c.id)
 
 
 async def fetch_flow_page(
@@ -270,7 +271,7 @@ def _versions_page() -> PageQuery:
         v.updated_by,
         v.schema_version,
     ).where(v.flow_id == bindparam("flow_id"))
-    return PageQuery(query, created=v.created, id_=v.id)
+    return PageQuery(query, sort=(v.created,), id_=v.id)
 
 
 VERSIONS_PAGE = _versions_page()
@@ -412,7 +413,7 @@ class FlowRepository:
         await insert_row(self.conn, version_t, values)
 
     async def update_version(self, version_id: str, values: dict[str, Any]) -> None:
-        await update_row(self.conn, version_t, version_id, values, touch="clock_timestamp")
+        await update_row(self.conn, version_t, version_id, values)
 
     # --- connections
 

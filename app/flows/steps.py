@@ -13,10 +13,10 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-from app.kit.serialization import copy_json
+from app.kit.clock import clock
+from app.kit.serialization import copy_json, iso
 from app.pieces.validation import published_step_is_valid
 
 Step = dict[str, Any]
@@ -49,7 +49,7 @@ class StepError(Exception):
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(clock.now()) or ""
 
 
 # --- walking

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, func, l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.folders.models import Folder
+from app.kit.clock import clock
 from app.kit.db import CompiledQuery, compiled, iso_text, unique_violation_on
 from app.kit.pagination import Cursor, Page, PageQuery, fetch_page
 from app.projects.models import Project
@@ -49,6 +50,8 @@ def _folder_query(flows_in_folder: FlowsInFolder) -> Select[Any]:
     )
 
 
+# The server's clock (app/kit/clock.py), never the database's.
+_NOW = bindparam("now", type_=folder_t.c.updated.type)
 # Finds or makes the project's folder of this name, atomically under concurrent calls: an existing
 # folder (any case) takes the name as now written, as the real server's upsert renames it.
 UPSERT_BY_NAME = CompiledQuery(
@@ -58,10 +61,12 @@ UPSERT_BY_NAME = CompiledQuery(
         project_id=bindparam("project_id"),
         display_name=bindparam("display_name"),
         external_id=bindparam("folder_id"),
+        created=_NOW,
+        updated=_NOW,
     )
     .on_conflict_do_update(
         index_elements=[folder_t.c.project_id, func.lower(folder_t.c.display_name)],
-        set_={"display_name": bindparam("display_name"), "updated": func.now()},
+        set_={"display_name": bindparam("display_name"), "updated": _NOW},
     )
     .returning(folder_t.c.id)
 )
@@ -75,7 +80,7 @@ EXISTS = CompiledQuery(select(literal(1)).where(folder_t.c.id == bindparam("fold
 RENAME = CompiledQuery(
     update(folder_t)
     .where(folder_t.c.id == bindparam("folder_id"), _in_platform(bindparam("platform_id")))
-    .values(display_name=bindparam("display_name"), updated=func.now())
+    .values(display_name=bindparam("display_name"), updated=_NOW)
     .returning(folder_t.c.id)
 )
 DELETE = CompiledQuery(
@@ -102,7 +107,11 @@ async def folder_in_project(conn: asyncpg.Connection, project_id: str, folder_id
 
 async def folder_for_name(conn: asyncpg.Connection, project_id: str, display_name: str, new_id: str) -> str:
     """The id of the project's folder of this name (any case), made with `new_id` if missing."""
-    return str(await UPSERT_BY_NAME.fetchval(conn, folder_id=new_id, project_id=project_id, display_name=display_name))
+    return str(
+        await UPSERT_BY_NAME.fetchval(
+            conn, folder_id=new_id, project_id=project_id, display_name=display_name, now=clock.now()
+        )
+    )
 
 
 class FolderReads:
@@ -116,9 +125,9 @@ class FolderReads:
         # As the real server's list: a project's folders, oldest first.
         self.pages = PageQuery(
             query.where(folder_t.c.project_id == bindparam("project_id")),
-            created=folder_t.c.created,
+            sort=(folder_t.c.created,),
             id_=folder_t.c.id,
-            oldest_first=True,
+            descending=False,
         )
 
 
@@ -154,7 +163,7 @@ class FolderRepository:
         """False when the platform has no such folder; FolderNameTaken when another has the name."""
         try:
             found = await RENAME.fetchval(
-                self.conn, folder_id=folder_id, platform_id=platform_id, display_name=display_name
+                self.conn, folder_id=folder_id, platform_id=platform_id, display_name=display_name, now=clock.now()
             )
         except asyncpg.UniqueViolationError as exc:
             if unique_violation_on(exc, NAME_INDEX):

@@ -10,6 +10,7 @@ import asyncpg
 from sqlalchemy import bindparam, delete, func, select, update
 
 from app.invitations.models import UserInvitation
+from app.kit.clock import clock
 from app.kit.db import CompiledQuery, foreign_key_violation_on, iso_text
 from app.kit.pagination import Cursor, Page, PageQuery, fetch_page
 from app.platforms.models import User
@@ -69,7 +70,7 @@ DELETE_INVITATION = CompiledQuery(
 SET_STATUS = CompiledQuery(
     update(invitation_t)
     .where(_i.id == bindparam("invitation_id"))
-    .values(status=bindparam("status"), updated=func.now())
+    .values(status=bindparam("status"), updated=bindparam("now", type_=_i.updated.type))
 )
 USER_BY_EMAIL = CompiledQuery(
     select(user_t.c.id)
@@ -79,7 +80,7 @@ USER_BY_EMAIL = CompiledQuery(
 SET_PLATFORM_ROLE = CompiledQuery(
     update(user_t)
     .where(user_t.c.id == bindparam("user_id"))
-    .values(platform_role=bindparam("platform_role"), updated=func.now())
+    .values(platform_role=bindparam("platform_role"), updated=bindparam("now", type_=user_t.c.updated.type))
 )
 
 # One invitation per (platform, email, type, project): inviting again updates the invitation (its
@@ -87,9 +88,9 @@ SET_PLATFORM_ROLE = CompiledQuery(
 UPSERT_INVITATION = """
 INSERT INTO user_invitation
     (id, created, updated, platform_id, email, type, status, platform_role, project_id, project_role_id, token_hash)
-VALUES ($1, now(), now(), $2, $3, $4, $5, $6, $7, $8, $9)
+VALUES ($1, $10, $10, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (platform_id, email, type, (coalesce(project_id, ''))) DO UPDATE SET
-    updated = now(),
+    updated = EXCLUDED.updated,
     status = EXCLUDED.status,
     platform_role = EXCLUDED.platform_role,
     project_role_id = EXCLUDED.project_role_id,
@@ -99,10 +100,10 @@ RETURNING id
 # An accepted project invitation: the membership, with the invitation's role if there is one already.
 UPSERT_MEMBER = """
 INSERT INTO project_member (id, created, updated, platform_id, project_id, user_id, project_role_id)
-VALUES ($1, now(), now(), $2, $3, $4, $5)
+VALUES ($1, $6, $6, $2, $3, $4, $5)
 ON CONFLICT (project_id, user_id) DO UPDATE SET
     project_role_id = EXCLUDED.project_role_id,
-    updated = now()
+    updated = EXCLUDED.updated
 """
 
 
@@ -118,7 +119,7 @@ def _page(by_type: bool, by_project: bool, by_status: bool, by_email: bool) -> P
     if by_email:
         query = query.where(_i.email == bindparam("email"))
     # Oldest first, as the real server lists invitations.
-    return PageQuery(query, created=_i.created, id_=_i.id, oldest_first=True)
+    return PageQuery(query, sort=(_i.created,), id_=_i.id, descending=False)
 
 
 class InvitationRepository:
@@ -150,6 +151,7 @@ class InvitationRepository:
                 values["project_id"],
                 values["project_role_id"],
                 values["token_hash"],
+                clock.now(),
             )
         except asyncpg.ForeignKeyViolationError as exc:
             if foreign_key_violation_on(exc, "project"):
@@ -164,7 +166,7 @@ class InvitationRepository:
         return await LOCK_BY_TOKEN.fetchrow(self.conn, token_hash=token_hash)
 
     async def set_status(self, invitation_id: str, status: str) -> None:
-        await SET_STATUS.execute(self.conn, invitation_id=invitation_id, status=status)
+        await SET_STATUS.execute(self.conn, invitation_id=invitation_id, status=status, now=clock.now())
 
     async def delete(self, platform_id: str, invitation_id: str) -> bool:
         status = await DELETE_INVITATION.execute(self.conn, platform_id=platform_id, invitation_id=invitation_id)
@@ -176,9 +178,11 @@ class InvitationRepository:
         return await USER_BY_EMAIL.fetchval(self.conn, platform_id=platform_id, email=email.lower())
 
     async def set_platform_role(self, user_id: str, platform_role: str) -> None:
-        await SET_PLATFORM_ROLE.execute(self.conn, user_id=user_id, platform_role=platform_role)
+        await SET_PLATFORM_ROLE.execute(self.conn, user_id=user_id, platform_role=platform_role, now=clock.now())
 
     async def upsert_member(
         self, *, member_id: str, platform_id: str, project_id: str, user_id: str, project_role_id: str
     ) -> None:
-        await self.conn.execute(UPSERT_MEMBER, member_id, platform_id, project_id, user_id, project_role_id)
+        await self.conn.execute(
+            UPSERT_MEMBER, member_id, platform_id, project_id, user_id, project_role_id, clock.now()
+        )

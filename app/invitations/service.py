@@ -7,7 +7,6 @@ invisible. No email is sent: the answer carries the invitation's link. One trans
 from __future__ import annotations
 
 import hashlib
-import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -29,7 +28,7 @@ from app.kit.errors import (
     ProjectNotFound,
     ProjectOfAnotherPlatform,
 )
-from app.kit.ids import new_id
+from app.kit.ids import new_id, new_token
 from app.kit.pagination import decode_cursor
 from app.members.repository import MemberRepository
 from app.members.service import FEATURE_DISABLED_MESSAGE, MEMBER_EDITIONS, role_name_not_found
@@ -77,7 +76,7 @@ class InvitationService:
     async def send(self, principal: Principal, request: SendUserInvitationRequest, *, base_url: str) -> dict[str, Any]:
         platform_id = principal.platform_id
         email = request.email.strip().lower()
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         values: dict[str, Any] = {
             "id": new_id(),
             "platform_id": platform_id,

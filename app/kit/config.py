@@ -4,8 +4,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.kit.clock import parse_instant
 
 # The spellings of a PostgreSQL URL that are accepted; every one is used through asyncpg.
 ASYNC_URL_PREFIX = "postgresql+asyncpg://"
@@ -89,6 +91,31 @@ class Settings(BaseSettings):
     # OpenTelemetry traces of every request; needs `pip install 'openpieces[otel]'`. The exporter is
     # set by the standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ...).
     tracing_enabled: bool = False
+
+    # Deterministic mode (one server process): ids from a generator seeded with this number, and
+    # timestamps from a logical clock that starts at `clock` (default 2026-01-01T00:00:00.000Z) and
+    # moves one millisecond per reading, or not at all when `clock_frozen`; the admin API moves it.
+    deterministic_seed: int | None = None
+    clock: str | None = None
+    clock_frozen: bool = False
+
+    @field_validator("clock")
+    @classmethod
+    def _instant(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_instant(value)
+            except ValueError:
+                raise ValueError(
+                    f"must be an ISO 8601 instant such as 2026-01-01T00:00:00Z ({value!r} given)"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _clock_needs_seed(self) -> "Settings":
+        if self.deterministic_seed is None and (self.clock is not None or self.clock_frozen):
+            raise ValueError("AP_CLOCK and AP_CLOCK_FROZEN need deterministic mode: set AP_DETERMINISTIC_SEED too")
+        return self
 
     @field_validator("database_url", "database_direct_url")
     @classmethod

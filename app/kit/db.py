@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util.queue import AsyncAdaptedQueue
 
+from app.kit.clock import clock
 from app.kit.config import ASYNC_URL_PREFIX, Settings, to_async_url
 from app.kit.serialization import json_bytes, json_loads
 
@@ -289,19 +290,34 @@ def compiled(build: Callable[..., ClauseElement], *shape: Any) -> CompiledQuery:
     return CompiledQuery(build(*shape))
 
 
+# The columns a row's write stamps from the server's clock (app/kit/clock.py), never the database's:
+# the clock can be a deterministic one.
+_STAMPED = ("created", "updated")
+
+
+@functools.cache
+def _stamped_columns(table: Table) -> tuple[str, ...]:
+    return tuple(name for name in _STAMPED if name in table.c)
+
+
 def _insert(table: Table, columns: tuple[str, ...]) -> ClauseElement:
     return insert(table).values({name: bindparam("v_" + name, type_=table.c[name].type) for name in columns})
 
 
-def _update(table: Table, columns: tuple[str, ...], touch: str | None, key: str) -> ClauseElement:
+def _update(table: Table, columns: tuple[str, ...], touch: bool, key: str) -> ClauseElement:
     values: dict[str, Any] = {name: bindparam("v_" + name, type_=table.c[name].type) for name in columns}
-    if touch is not None:  # the `updated` column, set by PostgreSQL's clock
-        values["updated"] = getattr(func, touch)()
+    if touch:
+        values["updated"] = bindparam("touched", type_=table.c["updated"].type)
     return update(table).where(table.c[key] == bindparam("row_id")).values(values)
 
 
 async def insert_row(conn: asyncpg.Connection, table: Table, values: dict[str, Any]) -> None:
-    """INSERT one row of `values` (column name to value); compiled once per set of columns."""
+    """INSERT one row of `values` (column name to value), its `created` and `updated` (when the table
+    has them and `values` does not) from the server's clock; compiled once per set of columns."""
+    missing = [name for name in _stamped_columns(table) if name not in values]
+    if missing:
+        stamp = clock.now()
+        values = {**values, **dict.fromkeys(missing, stamp)}
     await compiled(_insert, table, tuple(values)).execute(conn, **{"v_" + k: v for k, v in values.items()})
 
 
@@ -311,13 +327,14 @@ async def update_row(
     row_id: str,
     values: dict[str, Any],
     *,
-    touch: str | None = "now",
+    touch: bool = True,
     key: str = "id",
 ) -> None:
-    """UPDATE the row whose `key` column is `row_id` with `values`, and its `updated` to `touch()` (a
-    PostgreSQL function: now, clock_timestamp; None leaves it); compiled once per set of columns."""
+    """UPDATE the row whose `key` column is `row_id` with `values`, and (`touch`) its `updated` to the
+    server's clock; compiled once per set of columns."""
     statement = compiled(_update, table, tuple(values), touch, key)
-    await statement.execute(conn, row_id=row_id, **{"v_" + k: v for k, v in values.items()})
+    stamp = {"touched": clock.now()} if touch else {}
+    await statement.execute(conn, row_id=row_id, **stamp, **{"v_" + k: v for k, v in values.items()})
 
 
 def affected_rows(status: str) -> int:

@@ -1,66 +1,87 @@
-"""Cursor pagination (Activepieces' SeekPage): `{"data", "next", "previous"}`, newest first unless
-a resource's list is oldest first (`PageQuery(..., oldest_first=True)`, as the real folder list).
+"""Cursor pagination (Activepieces' SeekPage): `{"data", "next", "previous"}`, in each list's own
+order, the real server's: a list names its sort columns (`PageQuery(query, sort=..., id_=...)`),
+all ascending or all descending, and the row id breaks ties in the same direction, as the real
+paginator does (`helper/pagination/paginator.ts`, `withIdTiebreaker`).
 
-Keyset pagination on (created, id): a cursor holds the position of the row it was
-made from, so a deep page costs the same as the first. Cursors are opaque base64url strings.
+Keyset pagination on (sort columns..., id): a cursor holds the sort values of the row it was made
+from, so a deep page costs the same as the first. Cursors are opaque base64url strings.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import asyncpg
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, tuple_
+from sqlalchemy import ColumnElement, DateTime, Integer, Select, bindparam, exists, tuple_
 
 from app.kit.db import CompiledQuery
+from app.kit.errors import ValidationFailed
 from app.kit.ids import is_valid_id
 
 Direction = Literal["next", "prev"]
+# A sort value as a cursor carries it: text, or a timestamp (with its zone, to the microsecond).
+KeyValue = str | datetime
 
 
 class InvalidCursor(ValueError):
     pass
 
 
+def _tagged(value: KeyValue) -> Any:
+    return {"t": value.isoformat()} if isinstance(value, datetime) else value
+
+
+def _untagged(value: Any) -> KeyValue:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) == {"t"} and isinstance(value["t"], str):
+        moment = datetime.fromisoformat(value["t"])
+        if moment.tzinfo is not None:
+            return moment
+    raise InvalidCursor(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Cursor:
     direction: Direction
-    created: datetime
-    id: str
+    key: tuple[KeyValue, ...]  # the row's sort values, its id last
 
     def encode(self) -> str:
-        raw = f"{self.direction}_{self.created.isoformat()}_{self.id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        raw = json.dumps([self.direction, [_tagged(value) for value in self.key]], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, value: str) -> Cursor:
         try:
             padded = value + "=" * (-len(value) % 4)
-            raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
-            direction, created, row_id = raw.split("_")
-            parsed_created = datetime.fromisoformat(created)
-        except (ValueError, UnicodeError, binascii.Error) as exc:
+            direction, key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+            values = tuple(_untagged(item) for item in key)
+        except (ValueError, TypeError, UnicodeError, binascii.Error) as exc:
             raise InvalidCursor(value) from exc
-        if direction not in ("next", "prev") or not is_valid_id(row_id) or parsed_created.tzinfo is None:
+        row_id = values[-1] if values else None
+        if direction not in ("next", "prev") or not isinstance(row_id, str) or not is_valid_id(row_id):
             raise InvalidCursor(value)
-        return cls(direction, parsed_created, row_id)  # type: ignore[arg-type]
+        return cls(direction, values)
 
 
 def decode_cursor(cursor: str | None) -> Cursor | None:
     """A client's `cursor` query parameter: absent or empty is the first page; garbage is a 400."""
-    from app.kit.errors import ValidationFailed
-
     if not cursor:
         return None
     try:
         return Cursor.decode(cursor)
     except InvalidCursor:
-        raise ValidationFailed("querystring/cursor is not a valid cursor") from None
+        raise _not_a_cursor() from None
+
+
+def _not_a_cursor() -> ValidationFailed:
+    return ValidationFailed("querystring/cursor is not a valid cursor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +96,14 @@ class Page:
 
 # A column of every row of a cursor's page: whether rows lie on the cursor's other side.
 BEYOND_CURSOR = "page_beyond_cursor"
+# The columns of every row holding its sort values (`page_key_0`, ...; the id last).
+KEY_COLUMN = "page_key_{}"
 
 
 class PageQuery:
     """A list query (filtered; its values are bind parameters) compiled once into the statements of
-    keyset pagination: the first page, and the page after or before a cursor. `created` is the sort
-    timestamp, a column the rows expose under its own name; the order is (created, id) descending,
-    or ascending with `oldest_first`.
+    keyset pagination: the first page, and the page after or before a cursor. The order is the
+    `sort` columns and then `id_`, all descending (or all ascending with `descending=False`).
 
     A cursor's page also answers, in the same statement, whether rows lie on the cursor's other
     side: the page before the cursor's row exists if some row is at or past the cursor (nothing lies
@@ -91,20 +113,23 @@ class PageQuery:
         self,
         query: Select[Any],
         *,
-        created: ColumnElement[datetime],
+        sort: Sequence[ColumnElement[Any]],
         id_: ColumnElement[str],
-        oldest_first: bool = False,
+        descending: bool = True,
     ) -> None:
-        key = tuple_(created, id_)
-        at = tuple_(bindparam("at_created", type_=created.type), bindparam("at_id", type_=id_.type))
+        columns = (*sort, id_)
+        self.timestamps = tuple(isinstance(column.type, DateTime) for column in columns)
+        self.width = len(columns)
+        key = tuple_(*columns)
+        at = tuple_(*(bindparam(f"at_{i}", type_=column.type) for i, column in enumerate(columns)))
         limit = bindparam("page_limit", type_=Integer)
-        newest_first = (created.desc(), id_.desc())
-        ascending = (created.asc(), id_.asc())
-        forward, backward = (ascending, newest_first) if oldest_first else (newest_first, ascending)
+        desc_order = tuple(column.desc() for column in columns)
+        asc_order = tuple(column.asc() for column in columns)
+        forward, backward = (desc_order, asc_order) if descending else (asc_order, desc_order)
         # Rows after the cursor in the page's order, and rows before it.
-        past, behind = (key > at, key < at) if oldest_first else (key < at, key > at)
-        at_or_behind, at_or_past = (key <= at, key >= at) if oldest_first else (key >= at, key <= at)
-        self.sort_key = created.key
+        past, behind = (key < at, key > at) if descending else (key > at, key < at)
+        at_or_behind, at_or_past = (key >= at, key <= at) if descending else (key <= at, key >= at)
+        query = query.add_columns(*(column.label(KEY_COLUMN.format(i)) for i, column in enumerate(columns)))
 
         def beyond(condition: ColumnElement[bool]) -> Any:
             # correlate(None): the same tables as the page's, but its own rows.
@@ -116,17 +141,28 @@ class PageQuery:
             query.add_columns(beyond(at_or_past)).where(behind).order_by(*backward).limit(limit)
         )
 
+    def position(self, cursor: Cursor) -> dict[str, KeyValue]:
+        """The bind values of a cursor's position; a cursor of another list's order is no cursor here."""
+        if len(cursor.key) != self.width or any(
+            isinstance(value, datetime) != is_timestamp
+            for value, is_timestamp in zip(cursor.key, self.timestamps, strict=True)
+        ):
+            raise _not_a_cursor()
+        return {f"at_{i}": value for i, value in enumerate(cursor.key)}
+
+    def cursor(self, direction: Direction, row: Mapping[str, Any]) -> str:
+        return Cursor(direction, tuple(row[KEY_COLUMN.format(i)] for i in range(self.width))).encode()
+
 
 async def fetch_page(
     conn: asyncpg.Connection, pages: PageQuery, values: dict[str, Any], *, limit: int, cursor: Cursor | None
 ) -> Page:
     """One page of `pages`' query, in its order, with the cursors of the pages around it."""
-    name = pages.sort_key
     if cursor is None:
         rows = await pages.first.fetch(conn, page_limit=limit + 1, **values)
     else:
         query = pages.after if cursor.direction == "next" else pages.before
-        rows = await query.fetch(conn, page_limit=limit + 1, at_created=cursor.created, at_id=cursor.id, **values)
+        rows = await query.fetch(conn, page_limit=limit + 1, **pages.position(cursor), **values)
     has_more = len(rows) > limit
     rows = rows[:limit]
     beyond = bool(rows) and cursor is not None and bool(rows[0][BEYOND_CURSOR])
@@ -138,6 +174,6 @@ async def fetch_page(
 
     return Page(
         rows=rows,
-        next=Cursor("next", rows[-1][name], rows[-1]["id"]).encode() if has_next else None,
-        previous=Cursor("prev", rows[0][name], rows[0]["id"]).encode() if has_previous else None,
+        next=pages.cursor("next", rows[-1]) if has_next else None,
+        previous=pages.cursor("prev", rows[0]) if has_previous else None,
     )

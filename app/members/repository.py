@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -13,6 +12,7 @@ from sqlalchemy import Select, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import String
 
+from app.kit.clock import clock
 from app.kit.db import CompiledQuery, affected_rows, foreign_key_violation_on, insert_row, iso_text, unique_violation_on
 from app.kit.pagination import Cursor, Page, PageQuery, fetch_page
 from app.platforms.models import User
@@ -95,7 +95,7 @@ DELETE_CUSTOM_ROLE_BY_NAME = CompiledQuery(
 
 
 def _update_role(columns: tuple[str, ...]) -> Any:
-    values: dict[str, Any] = {"updated": func.now()}
+    values: dict[str, Any] = {"updated": bindparam("now", type_=role_t.c.updated.type)}
     if "name" in columns:
         values["name"] = bindparam("name", type_=String)
     if "permissions" in columns:
@@ -166,7 +166,7 @@ def _member_page(by_project: bool, by_role: bool) -> PageQuery:
     if by_role:
         query = query.where(member_t.c.project_role_id == bindparam("project_role_id"))
     # Oldest first, as the real server lists members.
-    return PageQuery(query, created=member_t.c.created, id_=member_t.c.id, oldest_first=True)
+    return PageQuery(query, sort=(member_t.c.created,), id_=member_t.c.id, descending=False)
 
 
 async def fetch_member_page(
@@ -210,7 +210,7 @@ MEMBER_EXISTS = CompiledQuery(select(member_t.c.id).where(member_t.c.id == bindp
 SET_MEMBER_ROLE = CompiledQuery(
     update(member_t)
     .where(member_t.c.id == bindparam("member_id"))
-    .values(project_role_id=bindparam("project_role_id"), updated=func.now())
+    .values(project_role_id=bindparam("project_role_id"), updated=bindparam("now", type_=member_t.c.updated.type))
 )
 DELETE_MEMBER = CompiledQuery(
     delete(member_t).where(member_t.c.id == bindparam("member_id"), member_t.c.platform_id == bindparam("platform_id"))
@@ -250,7 +250,7 @@ class MemberRepository:
             raise
 
     async def insert_role(self, values: dict[str, Any]) -> None:
-        now = datetime.now(UTC)
+        now = clock.now()
         async with self._role_writes():
             await insert_row(self.conn, role_t, {"created": now, "updated": now, **values})
 
@@ -260,7 +260,9 @@ class MemberRepository:
     async def update_role(self, role_id: str, *, name: str | None, permissions: list[str] | None) -> None:
         columns = tuple(c for c, v in (("name", name), ("permissions", permissions)) if v is not None)
         async with self._role_writes():
-            await _UPDATE_ROLE[columns].execute(self.conn, role_id=role_id, name=name, permissions=permissions)
+            await _UPDATE_ROLE[columns].execute(
+                self.conn, role_id=role_id, name=name, permissions=permissions, now=clock.now()
+            )
 
     async def delete_custom_role(self, platform_id: str, name: str) -> int:
         return affected_rows(await DELETE_CUSTOM_ROLE_BY_NAME.execute(self.conn, platform_id=platform_id, name=name))
@@ -278,7 +280,7 @@ class MemberRepository:
         return await MEMBER_EXISTS.fetchval(self.conn, member_id=member_id) is not None
 
     async def set_member_role(self, member_id: str, project_role_id: str) -> None:
-        await SET_MEMBER_ROLE.execute(self.conn, member_id=member_id, project_role_id=project_role_id)
+        await SET_MEMBER_ROLE.execute(self.conn, member_id=member_id, project_role_id=project_role_id, now=clock.now())
 
     async def delete_member(self, platform_id: str, member_id: str) -> bool:
         status = await DELETE_MEMBER.execute(self.conn, platform_id=platform_id, member_id=member_id)

@@ -9,6 +9,7 @@ from sqlalchemy import String, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from app.kit.clock import clock
 from app.kit.db import CompiledQuery, iso_text, unique_violation_on
 from app.pieces.models import PieceTag, PlatformPiece, Tag
 from app.projects.models import Project, ProjectPlan
@@ -48,6 +49,8 @@ INSERT_PIECE = CompiledQuery(
         version=bindparam("version"),
         package_type=bindparam("package_type"),
         metadata=bindparam("metadata", type_=piece_t.c.metadata.type),
+        created=bindparam("now", type_=piece_t.c.created.type),
+        updated=bindparam("now", type_=piece_t.c.updated.type),
     )
 )
 # The plan of a project of the caller's platform; no row for another platform's project.
@@ -56,7 +59,13 @@ PROJECT_PIECE_FILTER = CompiledQuery(
     .select_from(project_t.outerjoin(plan_t, plan_t.c.project_id == project_t.c.id))
     .where(project_t.c.id == bindparam("project_id"), project_t.c.platform_id == bindparam("platform_id"))
 )
-_tag_insert = pg_insert(tag_t).values(id=bindparam("id"), platform_id=bindparam("platform_id"), name=bindparam("name"))
+_tag_insert = pg_insert(tag_t).values(
+    id=bindparam("id"),
+    platform_id=bindparam("platform_id"),
+    name=bindparam("name"),
+    created=bindparam("now", type_=tag_t.c.created.type),
+    updated=bindparam("now", type_=tag_t.c.updated.type),
+)
 # An upsert that always returns the row's id, the new one or the existing one.
 UPSERT_TAG = CompiledQuery(
     _tag_insert.on_conflict_do_update(
@@ -75,6 +84,7 @@ ADD_PIECE_TAG = CompiledQuery(
         platform_id=bindparam("platform_id"),
         piece_name=bindparam("piece_name"),
         tag_id=bindparam("tag_id"),
+        created=bindparam("now", type_=piece_tag_t.c.created.type),
     )
     .on_conflict_do_nothing(index_elements=[piece_tag_t.c.tag_id, piece_tag_t.c.piece_name])
 )
@@ -101,7 +111,7 @@ class PieceRepository:
     async def add_platform_piece(self, values: dict[str, Any]) -> None:
         try:
             async with self.conn.transaction():  # a savepoint: the request's transaction stays usable
-                await INSERT_PIECE.execute(self.conn, **values)
+                await INSERT_PIECE.execute(self.conn, **values, now=clock.now())
         except asyncpg.UniqueViolationError as exc:
             if unique_violation_on(exc, PIECE_VERSION_INDEX):
                 raise PieceVersionExists() from None
@@ -119,13 +129,15 @@ class PieceRepository:
         await LOCK_PLATFORM_TAGS.fetchval(self.conn, key=f"piece_tag/{platform_id}")
 
     async def upsert_tag(self, tag_id: str, platform_id: str, name: str) -> str:
-        return str(await UPSERT_TAG.fetchval(self.conn, id=tag_id, platform_id=platform_id, name=name))
+        return str(await UPSERT_TAG.fetchval(self.conn, id=tag_id, platform_id=platform_id, name=name, now=clock.now()))
 
     async def clear_piece_tags(self, platform_id: str, piece_name: str) -> None:
         await CLEAR_PIECE_TAGS.execute(self.conn, platform_id=platform_id, piece_name=piece_name)
 
     async def add_piece_tag(self, row_id: str, platform_id: str, piece_name: str, tag_id: str) -> None:
-        await ADD_PIECE_TAG.execute(self.conn, id=row_id, platform_id=platform_id, piece_name=piece_name, tag_id=tag_id)
+        await ADD_PIECE_TAG.execute(
+            self.conn, id=row_id, platform_id=platform_id, piece_name=piece_name, tag_id=tag_id, now=clock.now()
+        )
 
     async def tags_by_piece(self, platform_id: str) -> dict[str, list[str]]:
         rows = await TAGS_BY_PIECE.fetch(self.conn, platform_id=platform_id)

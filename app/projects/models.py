@@ -14,8 +14,8 @@ from app.platforms.models import TIMESTAMP
 class Project(Base):
     __tablename__ = "project"
     __table_args__ = (
-        # Keyset pagination of a platform's projects, newest first.
-        Index("ix_project_platform_id_created_id", "platform_id", "created", "id"),
+        # Keyset pagination of a platform's projects: PERSONAL before TEAM, then by name.
+        Index("ix_project_platform_id_type_display_name_id", "platform_id", "type", "display_name", "id"),
         # externalId is unique within a platform; the database enforces it, not a pre-check.
         Index(
             "uq_project_platform_id_external_id",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import asyncpg
 from sqlalchemy import ColumnElement, Select, String, any_, bindparam, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from app.kit.clock import clock
 from app.kit.db import (
     CompiledQuery,
     compiled,
@@ -115,7 +115,10 @@ class ProjectReads:
                 )
                 memberships = select(member_t.c.project_id).where(member_t.c.user_id.in_(users))
                 query = query.where(or_(project_t.c.owner_id.in_(users), project_t.c.id.in_(memberships)))
-            self._pages[shape] = PageQuery(query, created=project_t.c.created, id_=project_t.c.id)
+            # As the real server (platform-project-service.ts): PERSONAL before TEAM, then by name.
+            self._pages[shape] = PageQuery(
+                query, sort=(project_t.c.type, project_t.c.display_name), id_=project_t.c.id, descending=False
+            )
         return self._pages[shape]
 
     async def list_page(
@@ -208,7 +211,7 @@ class ProjectRepository:
     async def insert(self, values: dict[str, Any], plan: dict[str, Any]) -> None:
         """Insert a project with its plan. Its owner is not made a member: the real server does not
         either, so a new project's analytics count 0 users."""
-        now = datetime.now(UTC)
+        now = clock.now()
         async with self._external_id_unique():
             await insert_row(self.conn, project_t, {"created": now, "updated": now, **values})
         await insert_row(

@@ -3,13 +3,13 @@ unique externalIds, and plan updates. One transaction per call."""
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
 
 from app.edge.auth import Principal
+from app.kit.clock import clock
 from app.kit.db import Database
 from app.kit.errors import (
     AuthenticationFailed,
@@ -19,7 +19,7 @@ from app.kit.errors import (
     ProjectOfAnotherPlatform,
     ValidationFailed,
 )
-from app.kit.ids import new_id
+from app.kit.ids import choose, new_id
 from app.kit.pagination import decode_cursor
 from app.kit.serialization import iso
 from app.platforms.repository import PlatformRepository
@@ -27,6 +27,7 @@ from app.projects.repository import ExternalIdTaken, PlatformVanished, ProjectRe
 from app.projects.schemas import ColorName, CreateProjectRequest, UpdateProjectRequest, project_body
 
 DEFAULT_PLAN_NAME = "platform"
+_COLORS = list(ColorName)
 
 
 _next_reset: tuple[tuple[int, int], str] = ((0, 0), "")
@@ -35,10 +36,10 @@ _next_reset: tuple[tuple[int, int], str] = ((0, 0), "")
 def next_month_start() -> str:
     """When usage limits reset: the first of next month, UTC (computed once a month)."""
     global _next_reset
-    now = datetime.now(UTC)
-    if _next_reset[0] != (now.year, now.month):
-        year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
-        _next_reset = ((now.year, now.month), iso(datetime(year, month, 1, tzinfo=UTC)) or "")
+    today = clock.peek()  # looking at the time moves no clock
+    if _next_reset[0] != (today.year, today.month):
+        year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+        _next_reset = ((today.year, today.month), iso(datetime(year, month, 1, tzinfo=UTC)) or "")
     return _next_reset[1]
 
 
@@ -71,7 +72,7 @@ def new_project_values(
         "metadata": metadata,
         "max_concurrent_jobs": max_concurrent_jobs,
         "releases_enabled": False,
-        "icon_color": random.choice(list(ColorName)).value,
+        "icon_color": choose(_COLORS).value,
         "notify_status": "NEVER",
         "pool_id": None,
     }

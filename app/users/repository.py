@@ -62,9 +62,9 @@ HAND_OVER_TEAM_PROJECTS = CompiledQuery(
     .where(project_t.c.owner_id == bindparam("user_id"), project_t.c.type == "TEAM")
     .values(owner_id=bindparam("new_owner_id"))
 )
-PAGES = PageQuery(_of_platform, created=_c.created, id_=_c.id)
+PAGES = PageQuery(_of_platform, sort=(_c.created,), id_=_c.id)
 PAGES_BY_EXTERNAL_ID = PageQuery(
-    _of_platform.where(_c.external_id == bindparam("external_id")), created=_c.created, id_=_c.id
+    _of_platform.where(_c.external_id == bindparam("external_id")), sort=(_c.created,), id_=_c.id
 )
 
 

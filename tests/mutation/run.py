@@ -72,11 +72,11 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "page-order-flipped",
-        "lists come oldest first (and the folder list newest first)",
+        "every list in the reverse of its order (projects by name descending, flows disabled first, ...)",
         "app/kit/pagination.py",
-        "forward, backward = (ascending, newest_first) if oldest_first else (newest_first, ascending)",
-        "forward, backward = (newest_first, ascending) if oldest_first else (ascending, newest_first)",
-        ("tests/test_pagination.py", "tests/test_folders.py"),
+        "forward, backward = (desc_order, asc_order) if descending else (asc_order, desc_order)",
+        "forward, backward = (asc_order, desc_order) if descending else (desc_order, asc_order)",
+        ("tests/test_pagination.py", "tests/test_list_order.py", "tests/test_folders.py"),
     ),
     Mutant(
         "external-id-upsert-key-ignored",
@@ -96,11 +96,27 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "duplicate-action-keeps-references",
-        "DUPLICATE_ACTION no longer renames references between the copied steps",
+        "DUPLICATE_ACTION no longer renames the copy's internal references (between the copied steps)",
         "app/flows/steps.py",
         '        if "input" in settings:\n'
         '            settings["input"] = _rename_references(settings["input"], rename)\n',
         "",
+        ("tests/test_flow_oracle.py", "tests/test_flows.py"),
+    ),
+    Mutant(
+        "publish-ignores-status",
+        "LOCK_AND_PUBLISH enables the flow whatever status it asks for",
+        "app/flows/service.py",
+        'status = request.status.value if request.status is not None else "ENABLED"',
+        'status = "ENABLED"',
+        ("tests/test_flow_oracle.py", "tests/test_flows.py"),
+    ),
+    Mutant(
+        "update-owner-ignored",
+        "UPDATE_OWNER answers 200 but keeps the old owner",
+        "app/flows/service.py",
+        'await flows.update_flow(flow_id, {"owner_id": request.ownerId})',
+        "pass",
         ("tests/test_flow_oracle.py", "tests/test_flows.py"),
     ),
     Mutant(
