@@ -26,8 +26,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.edge.auth import API_PREFIXES, authenticate, needs_api_key
 from app.edge.compat import DOCS_POLICY, Answer, CompatPolicy
-from app.kit.db import is_bad_input_error, is_unavailable_error
-from app.kit.errors import ActivepiecesError, RouteNotFound, ServiceUnavailable, ValidationFailed
+from app.kit.db import is_bad_input_error, is_primary_key_collision, is_unavailable_error
+from app.kit.errors import (
+    ActivepiecesError,
+    DeterministicIdTaken,
+    RouteNotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from app.kit.ids import id_seed
 from app.kit.serialization import json_bytes
 
 log = logging.getLogger("openpieces.http")
@@ -118,6 +125,9 @@ def error_response(exc: BaseException, policy: CompatPolicy = DOCS_POLICY) -> Re
         error = ValidationFailed(
             "request contains a value that cannot be stored (a NUL character or an out-of-range value)"
         )
+    elif id_seed() is not None and is_primary_key_collision(exc):
+        # Random ids never collide; seeded ones do when the generator is restarted over its own rows.
+        error = DeterministicIdTaken()
     else:
         log.exception("unhandled error", exc_info=exc)
         error = ActivepiecesError({"message": "Internal server error"})

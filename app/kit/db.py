@@ -415,6 +415,20 @@ def is_bad_input_error(exc: BaseException) -> bool:
     return False
 
 
+def is_primary_key_collision(exc: BaseException) -> bool:
+    """True when an insert met a primary key already taken (`pk_<table>` by the naming convention,
+    `<table>_pkey` as PostgreSQL names one itself)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, asyncpg.UniqueViolationError):
+            name = str(getattr(current, "constraint_name", "") or "")
+            return name.startswith("pk_") or name.endswith("_pkey")
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
+
+
 def to_plain_url(url: str) -> str:
     """The libpq/asyncpg spelling of a URL (for asyncpg.connect and psql)."""
     return url.replace(ASYNC_URL_PREFIX, "postgresql://", 1)

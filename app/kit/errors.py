@@ -34,6 +34,24 @@ class ProjectNotFound(EntityNotFound):
         super().__init__("project", project_id, "Project not found")
 
 
+class DeterministicIdTaken(ActivepiecesError):
+    """Deterministic mode only: the seeded generator made an id a row already has, because it was
+    started again (same seed) while rows it made before are still there. Not a real ErrorCode:
+    the real server has no such mode."""
+
+    status_code = 409
+    code = "DETERMINISTIC_ID_TAKEN"
+
+    def __init__(self) -> None:
+        super().__init__(
+            {
+                "message": "the deterministic id generator made an id that a row already has: it was started "
+                "again while rows it made are still there; reset or restore a snapshot before reseeding "
+                "(POST /admin/deterministic), or reseed with another seed"
+            }
+        )
+
+
 class ValidationFailed(ActivepiecesError):
     status_code = 400
     code = "VALIDATION"
