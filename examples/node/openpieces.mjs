@@ -83,6 +83,8 @@ export async function startOpenpieces(options = {}) {
     // The whole server's state as one JSON document, and back: faster than a reset and a re-seed.
     exportSnapshot: () => admin('GET', '/snapshot'),
     restoreSnapshot: (snapshot) => admin('PUT', '/snapshot', snapshot),
+    // Deterministic mode (start with env AP_DETERMINISTIC_SEED): ids and timestamps start again here.
+    reseed: (seed, clock) => admin('POST', '/deterministic', { seed, clock, frozen: false }),
     log: () => log,
     stop: () =>
       new Promise((resolve) => {

@@ -9,11 +9,15 @@ import { startOpenpieces } from './openpieces.mjs';
 const SEED = fileURLToPath(new URL('../seed.yaml', import.meta.url));
 const ACME_KEY = 'sk-acme-seed-key-0123456789abcdef'; // fixed in the seed file
 
+const CLOCK = '2026-01-01T00:00:00.000Z';
+const TEST_SEED = 8;
+
 let server;
 let snapshot; // the seed plus a project and a flow every test starts from
 
 before(async () => {
-  server = await startOpenpieces({ seedFile: SEED });
+  // Deterministic mode: ids from a seeded generator, timestamps from a clock that starts at AP_CLOCK.
+  server = await startOpenpieces({ seedFile: SEED, env: { AP_DETERMINISTIC_SEED: '7', AP_CLOCK: CLOCK } });
   const project = await api('POST', '/projects', { displayName: 'Shared by every test', externalId: 'node-base' });
   await api('POST', '/flows', { projectId: project.body.id, displayName: 'Base flow' });
   snapshot = await server.exportSnapshot();
@@ -25,6 +29,8 @@ after(async () => {
 
 beforeEach(async () => {
   await server.restoreSnapshot(snapshot); // every test starts from the same state, whatever the last one did
+  // ... and makes the same ids and timestamps. Not the start's seed 7: its ids are the snapshot's rows.
+  await server.reseed(TEST_SEED, '2026-06-01T00:00:00.000Z');
 });
 
 async function api(method, path, body) {
@@ -66,6 +72,17 @@ test('a reset goes back to the seed alone', async () => {
   const listed = await api('GET', '/projects?limit=100');
   const external = listed.body.data.map((project) => project.externalId).filter(Boolean).sort();
   assert.deepEqual(external, ['acme-sales', 'acme-support']);
+});
+
+test('deterministic: the same requests from the same state answer the same bytes', async () => {
+  const first = await api('POST', '/projects', { displayName: 'Golden', externalId: 'golden' });
+  assert.equal(first.status, 201);
+  assert.equal(first.body.created, '2026-06-01T00:00:00.000Z'); // the reseeded clock's first instant
+  assert.match(first.body.id, /^[0-9a-zA-Z]{21}$/); // a real id, only not a random one
+  await server.restoreSnapshot(snapshot);
+  await server.reseed(TEST_SEED, '2026-06-01T00:00:00.000Z');
+  const again = await api('POST', '/projects', { displayName: 'Golden', externalId: 'golden' });
+  assert.deepEqual(again.body, first.body);
 });
 
 test('bad input gets the error body', async () => {
