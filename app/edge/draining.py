@@ -4,7 +4,8 @@
    and every response closes its connection, so no client keeps one open to it. It still serves
    for `AP_SHUTDOWN_DELAY_SECONDS` (default 0), the time a load balancer needs to notice.
 2. Then uvicorn's graceful shutdown: the listening socket closes (no new connection is accepted),
-   idle connections close, and in-flight requests get up to `AP_SHUTDOWN_TIMEOUT_SECONDS` (default
+   idle connections close after a moment in which a request already on its way is still served
+   (app/edge/server.py), and in-flight requests get up to `AP_SHUTDOWN_TIMEOUT_SECONDS` (default
    30) to finish before they are cancelled.
 3. The lifespan ends: the request log is flushed, the database pools close, the process exits.
 

@@ -18,6 +18,10 @@ from app.kit.serialization import json_bytes
 
 # How long a refused connection is still read (and what comes dropped) before it is closed.
 _LINGER_SECONDS = 2.0
+# A connection idle when the server stops may already carry the client's next request, sent before
+# it could see a close: closed at once, that request is lost unanswered (the client reads "server
+# disconnected"). For this long such a request is still served, with `connection: close`.
+_IDLE_GRACE_SECONDS = 0.5
 _REASONS = {400: b"Bad Request", 408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
 
@@ -48,6 +52,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_too_large = False
         self._received = False  # a byte of the current request has arrived
         self._discarding = False  # answered and closing: what still comes in is dropped
+        self._stopping = False  # the server is shutting down: no request after this one
 
     # --- deadlines: the head from the connection (or the previous response) on; the body from the
     # end of the head on. Each is a whole-phase deadline, not an idle one: a byte every few
@@ -144,6 +149,27 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._arm(self._body_timeout, "body")
         super().on_headers_complete()
+        if self._stopping and self.cycle is not None:
+            self.cycle.keep_alive = False
+
+    # --- graceful shutdown: uvicorn closes idle connections at once; here they get a moment.
+
+    def shutdown(self) -> None:
+        self._stopping = True
+        if self.cycle is None or self.cycle.response_complete:
+            self.loop.call_later(_IDLE_GRACE_SECONDS, self._close_when_idle)
+        else:
+            super().shutdown()  # in flight: closes after its response
+
+    def _close_when_idle(self) -> None:
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.keep_alive = False  # a request came in the grace: closes after its response
+        elif self._received:
+            self.loop.call_later(0.1, self._close_when_idle)  # its head is arriving (head deadline bounds it)
+        else:
+            self.transport.close()
 
     def on_message_complete(self) -> None:
         self._disarm()
