@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.npm_packages import NodeMissing
 from tests.processes import running_server
 from tests.real_cli import cli
 
@@ -53,7 +54,7 @@ class LiveServer:
 def toolchain() -> None:
     try:
         cli.install()
-    except cli.NodeMissing as exc:
+    except NodeMissing as exc:
         pytest.fail(str(exc))  # a machine without node must not pass quietly
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.npm_packages import NodeMissing
 from tests.processes import running_server
 from tests.real_piece import piece
 from tests.real_piece.piece import api_call
@@ -66,7 +67,7 @@ class LiveServer:
 def toolchain() -> None:
     try:
         piece.install()
-    except piece.NodeMissing as exc:
+    except NodeMissing as exc:
         pytest.fail(str(exc))  # a machine without node must not pass quietly
 
 

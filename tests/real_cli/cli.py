@@ -18,15 +18,13 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.npm_packages import npm_ci
+
 HERE = Path(__file__).resolve().parent
 SOURCE_DIR = HERE / ".cli-src"
 # The command modules the tests run, as they sit under `packages/cli/src/` in the real repository.
 COMMAND_MODULES = ("lib/commands/benchmark.ts", "lib/commands/replace-project.ts")
 SOURCE_ENV = "AP_CLI_SOURCE"
-
-
-class NodeMissing(RuntimeError):
-    """node or npm is not installed: the tests fail (they never skip for this)."""
 
 
 class SourceMissing(RuntimeError):
@@ -35,21 +33,7 @@ class SourceMissing(RuntimeError):
 
 def install() -> None:
     """`npm ci` into tests/real_cli/node_modules when it is missing or older than the lock file."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        raise NodeMissing("node/npm not found on PATH: the real CLI cannot run")
-    marker = HERE / "node_modules" / ".package-lock.json"
-    if marker.exists() and marker.stat().st_mtime >= (HERE / "package-lock.json").stat().st_mtime:
-        return
-    done = subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=HERE,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"npm ci in tests/real_cli failed ({done.returncode}): {done.stderr.strip()[-800:]}")
+    npm_ci(HERE, "the real CLI")
 
 
 def provide_source() -> None:

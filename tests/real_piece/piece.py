@@ -21,14 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.npm_packages import npm_ci
+
 HERE = Path(__file__).resolve().parent
 SOURCE_DIR = HERE / ".piece-src" / "src"
 PIECE_PATH = Path("packages") / "pieces" / "community" / "activepieces" / "src"
 SOURCE_ENVS = ("AP_PIECE_SOURCE", "AP_CLI_SOURCE")
-
-
-class NodeMissing(RuntimeError):
-    """node or npm is not installed: the tests fail (they never skip for this)."""
 
 
 class SourceMissing(RuntimeError):
@@ -37,21 +35,7 @@ class SourceMissing(RuntimeError):
 
 def install() -> None:
     """`npm ci` into tests/real_piece/node_modules when it is missing or older than the lock file."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        raise NodeMissing("node/npm not found on PATH: the real piece cannot run")
-    marker = HERE / "node_modules" / ".package-lock.json"
-    if marker.exists() and marker.stat().st_mtime >= (HERE / "package-lock.json").stat().st_mtime:
-        return
-    done = subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=HERE,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"npm ci in tests/real_piece failed ({done.returncode}): {done.stderr.strip()[-800:]}")
+    npm_ci(HERE, "the real piece")
 
 
 def provide_source() -> None:
