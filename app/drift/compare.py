@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from app.kit.ids import ID_LENGTH
+from app.kit.serialization import json_type
 
 _ID_TOKEN = re.compile(rf"\b[0-9a-zA-Z]{{{ID_LENGTH}}}\b")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?$")
@@ -40,20 +41,6 @@ class Difference:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def is_timestamp(value: Any) -> bool:

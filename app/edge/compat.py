@@ -39,6 +39,7 @@ from app.kit.errors import (
     ValidationFailed,
 )
 from app.kit.pagination import Cursor, InvalidCursor
+from app.kit.serialization import json_type
 
 
 class CompatMode(StrEnum):
@@ -297,21 +298,6 @@ def _instance_path(loc: Sequence[Any]) -> str:
     return f"{part}/{'/'.join(rest)}"
 
 
-def _received(value: Any) -> str:
-    """zod 4's name for what it got."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    return "object"
-
-
 def _options(expected: str) -> str:
     """pydantic's "'A', 'B' or 'C'" as zod's "A"|"B"|"C"."""
     return "|".join(f'"{item}"' for item in re.findall(r"'([^']*)'", expected))
@@ -331,7 +317,7 @@ def _zod_issue(error: Mapping[str, Any], route: Any) -> str:
         return f"{_instance_path((*loc, *parts))} {ctx.get('message', 'Invalid input')}"
     where = _instance_path(loc)
     in_query = loc[:1] == ("query",)
-    got = _received(value)
+    got = json_type(value)  # zod 4's name for what it got
     if kind == "missing":
         if loc == ("body",):
             return f"{where} Invalid input: expected object, received null"

@@ -54,3 +54,18 @@ def copy_json(value: Any) -> Any:
             holder[key] = copied = list(item)
             pending.extend([(copied, index) for index, inner in enumerate(copied) if isinstance(inner, dict | list)])
     return root[0]
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a decoded value (as JSON Schema and zod name it)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    return "object"
