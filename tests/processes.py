@@ -40,6 +40,18 @@ def run_cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subpro
     )
 
 
+def run_pytest(suite: Path) -> subprocess.CompletedProcess[str]:
+    """Runs one test file with pytest in a process of its own, from its directory, as a user's suite."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(suite)],
+        cwd=suite.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 @contextmanager
 def running_server(env: dict[str, str], *, workers: int = 1, startup_timeout: float = 60) -> Iterator[str]:
     """Starts `openpieces serve` on a free port, yields its base URL, and stops it."""

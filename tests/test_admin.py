@@ -4,8 +4,6 @@ admin app runs on its own database (a reset empties every table)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,7 +19,7 @@ from app.kit.crypto import new_encoded_key
 from app.kit.db import run_migrations
 from app.main import create_app
 from tests.pg import fresh_database
-from tests.processes import run_cli
+from tests.processes import run_cli, run_pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SEED = ROOT / "examples" / "seed.yaml"
@@ -451,14 +449,7 @@ def test_the_pytest_fixture_from_a_separate_test_file(tmp_path: Path) -> None:
     assert example.read_text().strip() in (ROOT / "docs" / "test-target.md").read_text()
     copy = tmp_path / "test_users_suite.py"
     copy.write_text(example.read_text())
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(copy)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_pytest(copy)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "1 passed" in result.stdout
 

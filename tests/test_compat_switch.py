@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from app.testing import serving
-from tests.processes import free_port, openpieces_command
+from tests.processes import free_port, openpieces_command, run_pytest
 
 pytestmark = pytest.mark.slow
 
@@ -67,13 +65,6 @@ def test_the_real_servers_answers(openpieces):
 def test_the_pytest_fixture_takes_the_answers_as_a_parameter(tmp_path: Path) -> None:
     suite = tmp_path / "test_users_suite.py"
     suite.write_text(USERS_SUITE)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(suite)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_pytest(suite)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "1 passed" in result.stdout

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -28,7 +26,7 @@ from app.kit.crypto import SecretBox, decode_key, new_encoded_key
 from app.kit.db import Base, run_migrations, to_plain_url
 from app.main import create_app
 from tests.pg import fresh_database
-from tests.processes import run_cli
+from tests.processes import run_cli, run_pytest
 
 # The schema revision a snapshot names is the migrations' head (and the one before it an older one).
 _MIGRATIONS = ScriptDirectory(str(Path(__file__).resolve().parent.parent / "migrations"))
@@ -555,14 +553,7 @@ def test_the_pytest_plugin_restores_the_snapshot_before_each_test(tmp_path: Path
     assert example.read_text().strip() in (ROOT / "docs" / "test-target.md").read_text()
     copy = tmp_path / "test_snapshot_suite.py"
     copy.write_text(example.read_text())
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(copy)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_pytest(copy)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "2 passed" in result.stdout
 
