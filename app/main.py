@@ -24,6 +24,7 @@ from app.edge import metrics
 from app.edge.auth import ApiKeyAuthenticator
 from app.edge.compat import CompatPolicy
 from app.edge.draining import Drain
+from app.edge.fastlane import ByIdLane
 from app.edge.http import (
     AccessLog,
     ApJSONResponse,
@@ -276,6 +277,8 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
 
     install_openapi(app)
     app.state.access_log = AccessLog() if settings.log_requests else None
+    # Inside the edge middleware: the by-id reads skip FastAPI's router walk (app/edge/fastlane.py).
+    app.add_middleware(ByIdLane, fastapi=app, prefixes=PREFIXES, routers=API_ROUTERS)
     app.add_middleware(
         EdgeMiddleware,
         access_log=app.state.access_log,

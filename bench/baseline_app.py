@@ -154,8 +154,10 @@ async def list_flows(projectId: str, limit: int = 50, cursor: str | None = None)
 @app.get("/v1/global-connections")
 async def list_connections(limit: int = 50, cursor: str | None = None) -> Response:
     async with app.state.pool.acquire() as conn:
-        pages = connections._connection_page(False, False, False, False)
-        rows, after, before = await page(conn, pages, {"platform_id": PLATFORM_ID}, limit, cursor)
+        # The global list is the shared connection page with the PLATFORM scope filter.
+        pages = project_connections._connection_page(False, False, False, False, True)
+        values = {"platform_id": PLATFORM_ID, "scope": "PLATFORM"}
+        rows, after, before = await page(conn, pages, values, limit, cursor)
     return json_response({"data": [connection_body(row) for row in rows], "next": after, "previous": before})
 
 
@@ -166,9 +168,10 @@ def insert_sql(table: Any, values: dict[str, Any]) -> tuple[Any, ...]:
     return sql(compiled(_insert, table, tuple(values)), **{"v_" + k: v for k, v in values.items()})
 
 
-def update_sql(table: Any, row_id: str, values: dict[str, Any], touch: str = "now") -> tuple[Any, ...]:
-    statement = compiled(_update, table, tuple(values), touch, "id")
-    return sql(statement, row_id=row_id, **{"v_" + k: v for k, v in values.items()})
+def update_sql(table: Any, row_id: str, values: dict[str, Any]) -> tuple[Any, ...]:
+    """The server's UPDATE (app.kit.db.update_row): the columns, and `updated` to the clock's time."""
+    statement = compiled(_update, table, tuple(values), True, "id")
+    return sql(statement, row_id=row_id, touched=datetime.now(UTC), **{"v_" + k: v for k, v in values.items()})
 
 
 @app.post("/v1/projects")
@@ -249,7 +252,7 @@ async def flow_operation(flow_id: str, request: Request) -> Response:
         if kind == "LOCK_AND_PUBLISH":
             await conn.fetchrow(*sql(flows.PIECE_FILTER, project_id=flow["project_id"]))
             if latest["state"] != "LOCKED":
-                await conn.execute(*update_sql(flows.version_t, latest["id"], {"state": "LOCKED"}, "clock_timestamp"))
+                await conn.execute(*update_sql(flows.version_t, latest["id"], {"state": "LOCKED"}))
             values = {"published_version_id": latest["id"], **_status_values("ENABLED", latest["trigger"])}
             await conn.execute(*update_sql(flows.flow_t, flow_id, values))
         else:
@@ -266,7 +269,7 @@ async def flow_operation(flow_id: str, request: Request) -> Response:
                 "connection_ids": steps.connection_external_ids(trigger),
                 "notes": list(latest["notes"] or []),
             }
-            await conn.execute(*update_sql(flows.version_t, latest["id"], values, "clock_timestamp"))
+            await conn.execute(*update_sql(flows.version_t, latest["id"], values))
             await conn.execute(*update_sql(flows.flow_t, flow_id, {}))
         row = await conn.fetchrow(*sql(flows.GET_POPULATED_FLOW, flow_id=flow_id, platform_id=PLATFORM_ID))
     return json_response(populated_flow_body(row))
@@ -293,11 +296,11 @@ async def upsert_connection(request: Request) -> Response:
         "value_encrypted": sealed,
     }
     async with app.state.pool.acquire() as conn, conn.transaction():
-        upsert = compiled(connections._upsert, tuple(values))
+        upsert = compiled(project_connections._upsert, tuple(values))
         connection_id = await conn.fetchval(*sql(upsert, **{"v_" + k: v for k, v in values.items()}))
-        await conn.execute(*sql(connections.UNLINK_OTHER_PROJECTS, connection_id=connection_id, project_ids=[]))
+        await conn.execute(*sql(project_connections.UNLINK_OTHER_PROJECTS, connection_id=connection_id, project_ids=[]))
         row = await conn.fetchrow(
-            *sql(connections.GET_FULL_CONNECTION, connection_id=connection_id, platform_id=PLATFORM_ID)
+            *sql(project_connections.GET_FULL_CONNECTION, connection_id=connection_id, platform_id=PLATFORM_ID)
         )
     return json_response(connection_body(row), 201)
 

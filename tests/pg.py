@@ -85,7 +85,7 @@ def fresh_database() -> Iterator[str]:
     name = f"openpieces_test_{uuid.uuid4().hex[:12]}"
     # Text sorts by code point (the C collation), whatever the server's default: the suite checks
     # each list's order in Python (tests/fidelity.py), where strings compare that way.
-    asyncio.run(_execute(server_url, f'CREATE DATABASE "{name}" TEMPLATE template0 LC_COLLATE \'C\''))
+    asyncio.run(_execute(server_url, f"CREATE DATABASE \"{name}\" TEMPLATE template0 LC_COLLATE 'C'"))
     try:
         yield to_async_url(_with_database(server_url, name))
     finally:

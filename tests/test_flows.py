@@ -914,6 +914,7 @@ async def test_list_shows_published_versions_for_locked_and_orders_by_update(ten
     latest = (await tenant.client.get("/v1/flows", params={"projectId": project_id})).json()
     assert [f["id"] for f in latest["data"]] == [published["id"], never["id"]]
     assert latest["data"][0]["version"]["displayName"] == "Editing"
+
     # As the real server: enabled flows first, then the most recently updated. Touching the older
     # flow leaves the enabled one first; once both are disabled, the touched one leads.
     async def listed() -> list[str]:
