@@ -184,6 +184,22 @@ MUTANTS: tuple[Mutant, ...] = (
         'if filter_type == "ALLOWLIST" and piece_name not in allowed:',
         ("tests/test_app_connections.py", "tests/upstream/test_upstream_app_connections.py"),
     ),
+    Mutant(
+        "lane-skips-id-validation",
+        "the by-id lane answers a malformed id itself instead of leaving FastAPI's validation error",
+        "app/edge/fastlane.py",
+        "        if errors:  # FastAPI answers it",
+        "        if False:  # FastAPI answers it",
+        ("tests/test_by_id_lane.py", "tests/compat/test_by_id_lane_server.py"),
+    ),
+    Mutant(
+        "lane-takes-static-routes",
+        "the by-id lane reads a static route below a collection (`/v1/pieces/categories`) as an id",
+        "app/edge/fastlane.py",
+        " or path in self.static:",
+        ":",
+        ("tests/test_by_id_lane.py", "tests/compat/test_by_id_lane_server.py"),
+    ),
 )
 
 
